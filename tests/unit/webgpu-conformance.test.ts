@@ -1,0 +1,3 @@
+import { conformanceSuite } from '../shared/conformance-suite.ts';
+
+conformanceSuite('node, Dawn');

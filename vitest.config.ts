@@ -1,0 +1,54 @@
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+import { existsSync } from 'node:fs';
+
+// SwiftShader (shipped with Debian's chromium) gives WebGPU to both Node (Dawn) and headless Chromium.
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+  '--enable-dawn-features=disable_robustness',
+];
+const project = (process.env.VITEST_PROJECT ?? '').trim();
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['tests/unit/**/*.test.ts'],
+          env: existsSync(ICD) ? { VK_ICD_FILENAMES: ICD } : {},
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      ...(project === 'node'
+        ? []
+        : [
+            {
+              extends: true,
+              test: {
+                name: 'browser',
+                include: ['tests/browser/**/*.test.ts'],
+                testTimeout: 180_000,
+                hookTimeout: 180_000,
+                browser: {
+                  enabled: true,
+                  headless: true,
+                  provider: playwright({ launchOptions: { executablePath: '/usr/bin/chromium', args: chromiumArgs } }),
+                  instances: [{ browser: 'chromium' as const }],
+                },
+              },
+            },
+          ]),
+    ],
+  },
+});
