@@ -20,7 +20,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        extends: true,
+        extends: true as const,
         test: {
           name: 'node',
           environment: 'node',
@@ -34,7 +34,17 @@ export default defineConfig({
         ? []
         : [
             {
-              extends: true,
+              extends: true as const,
+              test: {
+                name: 'e2e',
+                environment: 'node',
+                include: ['tests/e2e/**/*.test.ts'],
+                testTimeout: 900_000,
+                hookTimeout: 120_000,
+              },
+            },
+            {
+              extends: true as const,
               test: {
                 name: 'browser',
                 include: ['tests/browser/**/*.test.ts'],

@@ -1,0 +1,25 @@
+// The Node entry: `npm run cli -- <command>`. Progress goes to stderr; a command that measures ends with one
+// JSON object on the last stdout line.
+import { selftest } from './selftest.ts';
+
+const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<number> }> = {
+  selftest: { help: 'selftest [--kernel NAME]   run every WGSL kernel against the CPU reference on Dawn (WebGPU in Node)', run: selftest },
+};
+
+function usage(): string {
+  return ['usage: npm run cli -- <command> [options]', '', 'commands:', ...Object.values(COMMANDS).map((c) => `  ${c.help}`)].join('\n');
+}
+
+export async function main(args: string[]): Promise<number> {
+  const [cmd, ...rest] = args;
+  if (!cmd || cmd === '--help' || cmd === 'help') {
+    console.log(usage());
+    return cmd ? 0 : 2;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    console.error(`unknown command "${cmd}"\n\n${usage()}`);
+    return 2;
+  }
+  return c.run(rest);
+}

@@ -1,0 +1,131 @@
+// A decoder-only transformer (pre-LN, GELU MLP, tied embeddings) built on the tape, so it trains on any backend.
+import { Rng } from '../engine/rng.ts';
+import { Tape, type Var } from '../engine/tape.ts';
+import type { Ops, Tensor } from '../engine/types.ts';
+
+export interface TransformerConfig {
+  vocab: number;
+  dim: number;
+  heads: number;
+  layers: number;
+  /** Longest sequence (positions). */
+  context: number;
+  /** Hidden width of the MLP as a multiple of dim. */
+  mlpRatio: number;
+}
+
+export const TRANSFORMER_PRESETS = {
+  /** For tests: about 0.1M parameters. */
+  tiny: { vocab: 256, dim: 64, heads: 2, layers: 1, context: 64, mlpRatio: 4 },
+} satisfies Record<string, TransformerConfig>;
+
+interface Layer {
+  ln1g: Var; ln1b: Var;
+  wq: Var; bq: Var; wk: Var; bk: Var; wv: Var; bv: Var; wo: Var; bo: Var;
+  ln2g: Var; ln2b: Var;
+  w1: Var; b1: Var; w2: Var; b2: Var;
+}
+
+export class Transformer {
+  readonly params: Var[] = [];
+  readonly tokEmb: Var;
+  readonly posEmb: Var;
+  readonly layers: Layer[] = [];
+  readonly lnfg: Var;
+  readonly lnfb: Var;
+
+  /** Weights initialised from `seed` (normal, std 0.02; layernorm gains 1; biases 0). */
+  constructor(
+    readonly ops: Ops,
+    readonly config: TransformerConfig,
+    seed: number,
+  ) {
+    const { vocab, dim, layers, context, mlpRatio, heads } = config;
+    if (dim % heads !== 0) throw new Error(`Transformer: dim ${dim} is not a multiple of heads ${heads}`);
+    const rng = new Rng(seed);
+    const tape = new Tape(ops);
+    const mk = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02): Var => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = init === 'normal' ? rng.normalArray(n, std) : new Float32Array(n).fill(init === 'ones' ? 1 : 0);
+      const v = tape.param(ops.tensor(data, shape), name);
+      this.params.push(v);
+      return v;
+    };
+    this.tokEmb = mk('tok_emb', [vocab, dim], 'normal');
+    this.posEmb = mk('pos_emb', [context, dim], 'normal', 0.01);
+    const hidden = dim * mlpRatio;
+    const residStd = 0.02 / Math.sqrt(2 * layers);
+    for (let l = 0; l < layers; l++) {
+      const p = `h${l}.`;
+      this.layers.push({
+        ln1g: mk(p + 'ln1.g', [dim], 'ones'), ln1b: mk(p + 'ln1.b', [dim], 'zeros'),
+        wq: mk(p + 'attn.wq', [dim, dim], 'normal'), bq: mk(p + 'attn.bq', [dim], 'zeros'),
+        wk: mk(p + 'attn.wk', [dim, dim], 'normal'), bk: mk(p + 'attn.bk', [dim], 'zeros'),
+        wv: mk(p + 'attn.wv', [dim, dim], 'normal'), bv: mk(p + 'attn.bv', [dim], 'zeros'),
+        wo: mk(p + 'attn.wo', [dim, dim], 'normal', residStd), bo: mk(p + 'attn.bo', [dim], 'zeros'),
+        ln2g: mk(p + 'ln2.g', [dim], 'ones'), ln2b: mk(p + 'ln2.b', [dim], 'zeros'),
+        w1: mk(p + 'mlp.w1', [dim, hidden], 'normal'), b1: mk(p + 'mlp.b1', [hidden], 'zeros'),
+        w2: mk(p + 'mlp.w2', [hidden, dim], 'normal', residStd), b2: mk(p + 'mlp.b2', [dim], 'zeros'),
+      });
+    }
+    this.lnfg = mk('lnf.g', [dim], 'ones');
+    this.lnfb = mk('lnf.b', [dim], 'zeros');
+  }
+
+  get parameterCount(): number {
+    return this.params.reduce((a, p) => a + p.value.size, 0);
+  }
+
+  /** Logits [batch*t, vocab] for token ids [batch*t] (row-major by sequence). */
+  forward(tape: Tape, ids: Int32Array, batch: number, t: number): Var {
+    const { heads, context } = this.config;
+    if (ids.length !== batch * t) throw new Error(`Transformer.forward: ${ids.length} ids for batch ${batch} x t ${t}`);
+    if (t > context) throw new Error(`Transformer.forward: sequence length ${t} exceeds the context (${context})`);
+    const o = this.ops;
+    const pos = new Int32Array(batch * t);
+    for (let i = 0; i < pos.length; i++) pos[i] = i % t;
+    const idsT = o.tensor(ids, [ids.length]);
+    const posT = o.tensor(pos, [pos.length]);
+    let x = tape.add(tape.embedding(this.tokEmb, idsT, ids), tape.embedding(this.posEmb, posT, pos));
+    const spec = { batch, heads, tq: t, tk: t };
+    for (const L of this.layers) {
+      const h = tape.layernorm(x, L.ln1g, L.ln1b);
+      const q = tape.addBias(tape.matmul(h, L.wq), L.bq);
+      const k = tape.addBias(tape.matmul(h, L.wk), L.bk);
+      const v = tape.addBias(tape.matmul(h, L.wv), L.bv);
+      const a = tape.addBias(tape.matmul(tape.attention(q, k, v, spec), L.wo), L.bo);
+      x = tape.add(x, a);
+      const h2 = tape.layernorm(x, L.ln2g, L.ln2b);
+      const m = tape.addBias(tape.matmul(tape.gelu(tape.addBias(tape.matmul(h2, L.w1), L.b1)), L.w2), L.b2);
+      x = tape.add(x, m);
+    }
+    const hf = tape.layernorm(x, this.lnfg, this.lnfb);
+    tape.adopt(idsT, posT);
+    return tape.matmul(hf, this.tokEmb, { transB: true });
+  }
+
+  dispose(): void {
+    for (const p of this.params) {
+      this.ops.dispose(p.value);
+      if (p.grad) this.ops.dispose(p.grad);
+    }
+  }
+}
+
+/** Next-token loss (token mean) on sequences [batch, t]: predicts ids[i+1] from ids[..i]. */
+export function lmLoss(model: Transformer, tape: Tape, ids: Int32Array, batch: number, t: number): Var {
+  const o = model.ops;
+  const logits = model.forward(tape, ids, batch, t);
+  const targets = new Int32Array(batch * t);
+  const weights = new Float32Array(batch * t);
+  const count = batch * (t - 1);
+  for (let b = 0; b < batch; b++)
+    for (let i = 0; i < t - 1; i++) {
+      targets[b * t + i] = ids[b * t + i + 1];
+      weights[b * t + i] = 1 / count;
+    }
+  const tt: Tensor = o.tensor(targets, [targets.length]);
+  const wt: Tensor = o.tensor(weights, [weights.length]);
+  tape.adopt(tt, wt);
+  return tape.nll(logits, tt, wt);
+}

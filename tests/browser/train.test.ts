@@ -1,0 +1,3 @@
+import { trainSuite } from '../shared/train-suite.ts';
+
+trainSuite(['webgpu', 'cpu'], 'chromium');

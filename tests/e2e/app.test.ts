@@ -1,0 +1,72 @@
+// End to end: the built app (vite preview) in Debian's headless Chromium, driven as a person would.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright';
+import { preview, type PreviewServer } from 'vite';
+import { mkdirSync } from 'node:fs';
+
+const SHOTS = 'tests/e2e/screenshots';
+const BASE_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let server: PreviewServer;
+let url = '';
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await preview({ preview: { port: 0, strictPort: false, host: '127.0.0.1' }, logLevel: 'warn' });
+  url = server.resolvedUrls?.local[0] ?? '';
+  if (!url) throw new Error('vite preview did not report a URL (was `vite build` run first?)');
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+async function launch(webgpu: boolean): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: webgpu ? [...BASE_ARGS, '--enable-unsafe-webgpu', '--enable-dawn-features=disable_robustness'] : [...BASE_ARGS, '--disable-webgpu'],
+  });
+}
+
+describe('first page', () => {
+  it('shows the WebGPU backend and a passing live kernel self-test', async () => {
+    const browser = await launch(true);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(url);
+      await expect.poll(() => page.locator('h1').textContent()).toContain('Search-R2 Playground');
+      const backend = page.getByTestId('backend');
+      await backend.getByText('Backend: WebGPU').waitFor({ timeout: 60_000 });
+      const summary = page.getByTestId('selftest-summary');
+      await summary.getByText(/passed, \d+ failed/).waitFor({ timeout: 600_000 });
+      const text = (await summary.textContent()) ?? '';
+      await page.screenshot({ path: `${SHOTS}/first-page-webgpu.png`, fullPage: false });
+      expect(text).toMatch(/^\d+ passed, 0 failed/);
+      expect(Number(text.split(' ')[0])).toBeGreaterThan(10);
+      // The button re-runs the self-test.
+      await page.getByTestId('selftest-run').click();
+      await summary.getByText('Running…').waitFor();
+      await summary.getByText(/passed, 0 failed/).waitFor({ timeout: 600_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('falls back to the CPU backend with a visible notice when WebGPU is missing', async () => {
+    const browser = await launch(false);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+      await page.goto(url);
+      const backend = page.getByTestId('backend');
+      await backend.getByText('Backend: CPU fallback').waitFor({ timeout: 60_000 });
+      expect(await backend.textContent()).toMatch(/Reason: .+/);
+      await page.getByTestId('selftest-summary').getByText(/not run \(no WebGPU\)/).waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: `${SHOTS}/first-page-cpu-fallback.png` });
+    } finally {
+      await browser.close();
+    }
+  });
+});
