@@ -3,9 +3,11 @@ import type { Backend } from '../types.ts';
 import { GpuContext } from './context.ts';
 import { acquireDevice } from './device.ts';
 import { createGpuOps } from './ops.ts';
+import { ensureShaders } from './shaders.ts';
 
 /** A WebGPU backend on our WGSL kernels. Throws when no adapter or device can be had. */
 export async function createWebGpuBackend(): Promise<Backend & { ctx: GpuContext }> {
+  await ensureShaders();
   const { device, adapterName, isFallbackAdapter } = await acquireDevice();
   const hub = new EventHub();
   let disposed = false;

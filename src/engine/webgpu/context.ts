@@ -65,6 +65,8 @@ export class GpuContext {
   private readonly maxWorkgroups: number;
   dispatches = 0;
   submits = 0;
+  /** Read-backs to the host so far (a training step should need none until its caller asks). */
+  reads = 0;
 
   constructor(readonly device: GPUDevice) {
     this.arena = new BufferArena(device);
@@ -158,6 +160,7 @@ export class GpuContext {
 
   async read(t: GpuTensor): Promise<ArrayBuffer> {
     const bytes = t.size * 4;
+    this.reads++;
     if (bytes === 0) return new ArrayBuffer(0);
     const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: 0x01 | 0x08 /* MAP_READ | COPY_DST */ });
     this.enc().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);

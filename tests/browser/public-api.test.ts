@@ -1,0 +1,3 @@
+import { publicApiSuite } from '../shared/public-api-suite.ts';
+
+publicApiSuite(['cpu', 'webgpu'], 'chromium');
