@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCpuOps } from '../../src/engine/cpu/ops.ts';
-import { type GradCase, gradCheck, standardGradCases } from './gradcheck.ts';
+import { type GradCase, gradCheck, standardGradCases } from '../shared/gradcheck.ts';
 
 describe('cpu backward ops match finite differences', () => {
   const ops = createCpuOps();

@@ -1,0 +1,3 @@
+import { webgpuGradcheckSuite } from '../shared/webgpu-gradcheck-suite.ts';
+
+webgpuGradcheckSuite('chromium');
