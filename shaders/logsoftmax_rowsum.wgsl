@@ -1,0 +1,27 @@
+// Unfused log-softmax, kernel 2 of 3: rowsum[r] = sum_c exp(x[r, c] - rowmax[r]). One workgroup per row.
+override WG: u32 = 256;
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> rowmax: array<f32>;
+@group(0) @binding(2) var<storage, read_write> rowsum: array<f32>;
+struct Params { rows: u32, vocab: u32, gx: u32 }
+@group(0) @binding(3) var<uniform> p: Params;
+
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * p.gx + wid.x;
+  if (row >= p.rows) { return; }
+  let base = row * p.vocab;
+  let m = rowmax[row];
+  var s = 0.0;
+  for (var c = lid; c < p.vocab; c += WG) { s += exp(x[base + c] - m); }
+  red[lid] = s;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) { red[lid] += red[lid + stride]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { rowsum[row] = red[0]; }
+}
