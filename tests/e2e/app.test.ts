@@ -44,6 +44,13 @@ describe('first page', () => {
       const text = (await summary.textContent()) ?? '';
       await page.screenshot({ path: `${SHOTS}/first-page-webgpu.png`, fullPage: false });
       expect(text).toMatch(/^\d+ passed, 0 failed/);
+      // Every kernel family is listed and passed; opening one shows its cases.
+      const families = page.locator('details[data-kernel]');
+      expect(await families.count()).toBeGreaterThanOrEqual(10);
+      expect(await page.locator('details[data-kernel].pass').count()).toBe(await families.count());
+      await page.locator('details[data-kernel="attention"] summary').click();
+      await page.locator('details[data-kernel="attention"] tr.pass').first().waitFor();
+      await page.screenshot({ path: `${SHOTS}/first-page-attention-cases.png` });
       expect(Number(text.split(' ')[0])).toBeGreaterThan(10);
       // The button re-runs the self-test.
       await page.getByTestId('selftest-run').click();
@@ -63,7 +70,7 @@ describe('first page', () => {
       const backend = page.getByTestId('backend');
       await backend.getByText('Backend: CPU fallback').waitFor({ timeout: 60_000 });
       expect(await backend.textContent()).toMatch(/Reason: .+/);
-      await page.getByTestId('selftest-summary').getByText(/not run \(no WebGPU\)/).waitFor({ timeout: 60_000 });
+      await page.getByTestId('selftest-summary').getByText(/Not run: no WebGPU/).waitFor({ timeout: 60_000 });
       await page.screenshot({ path: `${SHOTS}/first-page-cpu-fallback.png` });
     } finally {
       await browser.close();

@@ -25,7 +25,7 @@ export async function ensureShaders(): Promise<void> {
   if (registry.size > 0) return;
   const fsName = 'node:fs/promises';
   const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
-  const dir = new URL('../../../shaders/', import.meta.url);
+  const dir = new URL(/* @vite-ignore */ '../../../shaders/', import.meta.url);
   const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.wgsl'));
   const files: Record<string, string> = {};
   for (const n of names) files[n] = await fs.readFile(new URL(n, dir), 'utf8');
