@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry of ours in Node through Vite's module runner, so the same sources the browser uses
-// (WGSL imported via import.meta.glob, .ts imports) run unchanged in the CLI and the Node benchmarks.
+// Runs a TypeScript entry of ours in Node through a Vite server's SSR module loader, so the same sources the
+// browser uses (WGSL through import.meta.glob, .ts imports, run-time dynamic imports) run unchanged in the CLI
+// and the Node benchmarks. The server stays open until the entry's main() has finished.
 // Usage: node scripts/node-run.mjs src/cli/main.ts [args...]
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runnerImport } from 'vite';
+import { createServer } from 'vite';
 
 const [entry, ...rest] = process.argv.slice(2);
 if (!entry) {
@@ -14,10 +15,27 @@ if (!entry) {
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(ICD)) process.env.VK_ICD_FILENAMES = ICD;
 
-const { module } = await runnerImport(resolve(entry), { logLevel: 'warn', configFile: false });
-if (typeof module.main !== 'function') {
-  console.error(`${entry} exports no main(args)`);
-  process.exit(2);
+const server = await createServer({
+  configFile: false,
+  logLevel: 'warn',
+  appType: 'custom',
+  server: { middlewareMode: true, hmr: false, ws: false, watch: null },
+  optimizeDeps: { noDiscovery: true, include: [] },
+});
+let code = 1;
+try {
+  const mod = await server.ssrLoadModule(resolve(entry));
+  if (typeof mod.main !== 'function') {
+    console.error(`${entry} exports no main(args)`);
+    code = 2;
+  } else {
+    const r = await mod.main(rest);
+    code = typeof r === 'number' ? r : 0;
+  }
+} catch (e) {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  code = 1;
+} finally {
+  await server.close();
 }
-const code = await module.main(rest);
-process.exit(typeof code === 'number' ? code : 0);
+process.exit(code);

@@ -15,8 +15,8 @@
 // ("matmul-int8-device").
 import * as ort from 'onnxruntime-web';
 import {
-  type BenchLine, type MatmulShape, type Timing, benchLine, errorText, expectClose, expectMatmulSample,
-  logprobReference, matmulShape, MismatchError, now, randomF32, randomTargets, timeIt,
+  type BenchLine, type MatmulShape, type TimeOptions, type Timing, benchLine, errorText, expectClose,
+  expectMatmulSample, logprobReference, matmulShape, MismatchError, now, randomF32, randomTargets, timePair,
 } from '../../src/bench/harness.ts';
 import { logprobModel, matmulModel } from '../../src/bench/onnx-model.ts';
 import { quantizeInt8 } from '../../src/engine/cpu/matmul.ts';
@@ -55,40 +55,41 @@ const LOGPROB_SHAPES = [
   { rows: 256, vocab: 30000 },
 ] as const;
 
-const ORT_GPU = 'onnxruntime-web webgpu EP';
+const ORT_GPU = 'onnxruntime-web (webgpu EP)';
 const MM_TOL = { atol: 1e-3, rtol: 1e-3 };
 const LP_TOL = { atol: 1e-3, rtol: 1e-4 };
 
-/** Timing options by the work in one call: slow shapes on a software GPU get fewer repetitions, never none. */
-function optsFor(flops: number): { warmup: number; minReps: number; maxReps: number; budgetMs: number } {
-  const big = flops >= 5e8;
-  return { warmup: big ? 1 : 2, minReps: 3, maxReps: big ? 5 : 30, budgetMs };
+/** Runs f and returns its result with the wall-clock ms it took. */
+async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = now();
+  const r = await f();
+  return [r, now() - t0];
 }
 
 /**
- * How many calls one device-resident sample enqueues before its single wait: enough that one sample lasts about
+ * Timing options from what the numerical check took (one call of ours plus one of the anchor, which also warmed
+ * both up): when that took seconds (slow shapes on a software GPU) there is no further warm-up. The number of
+ * timed pairs then follows from the first one and the budget: never fewer than 3.
+ */
+function pairOpts(checkMs: number, calls = 1): TimeOptions {
+  return { warmup: checkMs >= 2000 ? 0 : 1, minReps: 3, maxReps: 30, budgetMs, calls };
+}
+
+/**
+ * How many calls one device-resident sample enqueues before its single wait: enough that a sample lasts about
  * 50 ms, so the fixed cost of the wait is amortized; the same count is used for both sides of a case.
  */
-async function callsPerSample(once: () => Promise<unknown>): Promise<number> {
-  await once();
-  const t0 = now();
-  await once();
-  const t = now() - t0;
+async function callsPerSample(checkMs: number, once: () => Promise<unknown>): Promise<number> {
+  if (checkMs >= 500) return 1;
+  const [, t] = await timed(once);
   return Math.max(1, Math.min(32, Math.round(50 / Math.max(t, 1e-3))));
 }
 
-/** Times `call` resident on the device: `calls` calls enqueued, then one wait (`sync`) per sample. */
-async function timeResident(
-  call: () => void, sync: () => Promise<unknown>, calls: number, flops: number,
-): Promise<Timing> {
-  return timeIt(
-    async () => {
-      for (let i = 0; i < calls; i++) call();
-      await sync();
-    },
-    { ...optsFor(flops * calls), calls },
-  );
-}
+/** One device-resident sample: `calls` calls enqueued back to back, then one wait for the queue. */
+const resident = (call: () => void, sync: () => Promise<unknown>, calls: number) => async (): Promise<void> => {
+  for (let i = 0; i < calls; i++) call();
+  await sync();
+};
 
 function makeTensorFromGpu(dev: GPUDevice, data: Float32Array<ArrayBuffer>, dims: number[]): { t: ort.Tensor; buf: GPUBuffer } {
   const buf = dev.createBuffer({
@@ -153,14 +154,13 @@ async function matmulArray(c: Ctx, s: MatmulShape, a: Float32Array<ArrayBuffer>,
       return out.C.data as Float32Array;
     };
     const runOurs = (): Promise<Float32Array> => c.backend.matmul(a, b, m, k, n);
-    const mine = await checked(c, `matmul ${matmulShape(m, k, n)}`, runOurs);
+    const [mine, t1] = await timed(() => checked(c, `matmul ${matmulShape(m, k, n)}`, runOurs));
     expectMatmulSample(`matmul ${matmulShape(m, k, n)}: ours`, mine, a, b, m, k, n, MM_TOL);
-    const diff = expectClose(`matmul ${matmulShape(m, k, n)}: ORT vs ours`, await runOrt(), mine, MM_TOL.atol, MM_TOL.rtol);
+    const [theirs, t2] = await timed(runOrt);
+    const diff = expectClose(`matmul ${matmulShape(m, k, n)}: ORT vs ours`, theirs, mine, MM_TOL.atol, MM_TOL.rtol);
     log(`matmul-array ${matmulShape(m, k, n)}: ORT and ours agree (max |diff| ${diff.toExponential(2)})`);
-    const flops = 2 * m * k * n;
-    const ours = await timeIt(runOurs, optsFor(flops));
-    const anchor = await timeIt(runOrt, optsFor(flops));
-    return line(c, 'matmul-array', matmulShape(m, k, n), `${ORT_GPU} MatMul (arrays in/out, upload + read-back on both sides)`, ours, anchor);
+    const [ours, anchor] = await timePair(runOurs, runOrt, pairOpts(t1 + t2));
+    return line(c, 'matmul-array', matmulShape(m, k, n), `${ORT_GPU} MatMul`, ours, anchor);
   } finally {
     await session.release();
   }
@@ -183,33 +183,31 @@ async function matmulDeviceOrt(c: Ctx, s: MatmulShape, a: Float32Array<ArrayBuff
     const runOrt = (): Promise<unknown> => session.run({ A: A.t, B: B.t }, { C: C.t });
     const ortSync = (): Promise<unknown> => dev.queue.onSubmittedWorkDone();
     const runOurs = (): void => ops.dispose(ops.matmul(ta, tb));
-    await runOrt();
-    await ortSync();
-    const want = await checked(c, `matmul ${matmulShape(m, k, n)}`, async () => {
+    const [, t2] = await timed(async () => {
+      await runOrt();
+      await ortSync();
+    });
+    const [want, t1] = await timed(() => checked(c, `matmul ${matmulShape(m, k, n)}`, async () => {
       const tc = ops.matmul(ta, tb);
       const out = await ops.readF32(tc);
       ops.dispose(tc);
       return out;
-    });
+    }));
     expectMatmulSample(`matmul ${matmulShape(m, k, n)}: ours`, want, a, b, m, k, n, MM_TOL);
     const diff = expectClose(`matmul ${matmulShape(m, k, n)}: ORT (gpu-buffer) vs ours`, await readGpuBuffer(dev, C.buf, m * n), want, MM_TOL.atol, MM_TOL.rtol);
     log(`matmul-device-ort ${matmulShape(m, k, n)}: ORT and ours agree (max |diff| ${diff.toExponential(2)})`);
-    const flops = 2 * m * k * n;
-    const calls = await callsPerSample(async () => {
-      runOurs();
-      await ops.flush();
-    });
-    const ours = await timeResident(runOurs, () => ops.flush(), calls, flops);
+    const calls = await callsPerSample(t1, resident(runOurs, () => ops.flush(), 1));
     // ORT's run() is async by API; with GPU inputs and a pre-allocated GPU output it returns once the work is
     // submitted, so `calls` runs are awaited in turn and one queue wait ends the sample, as for ours.
-    const anchor = await timeIt(
+    const [ours, anchor] = await timePair(
+      resident(runOurs, () => ops.flush(), calls),
       async () => {
         for (let i = 0; i < calls; i++) await runOrt();
         await ortSync();
       },
-      { ...optsFor(flops * calls), calls },
+      pairOpts(t1 + t2, calls),
     );
-    return line(c, 'matmul-device-ort', matmulShape(m, k, n), `${ORT_GPU} MatMul (gpu-buffer in/out)`, ours, anchor);
+    return line(c, 'matmul-device-ort', matmulShape(m, k, n), `${ORT_GPU} MatMul`, ours, anchor);
   } finally {
     ops.dispose(ta);
     ops.dispose(tb);
@@ -231,18 +229,18 @@ async function matmulDeviceNaive(c: Ctx, s: MatmulShape, a: Float32Array<ArrayBu
       ops.dispose(t);
       return out;
     };
-    const [got, want] = await checked(c, `matmul ${matmulShape(m, k, n)}`, async () => [await read(naive()), await read(ours())]);
+    const [[got, want], tCheck] = await timed(() => checked(c, `matmul ${matmulShape(m, k, n)}`, async () => [await read(naive()), await read(ours())]));
     expectMatmulSample(`matmul ${matmulShape(m, k, n)}: ours`, want, a, b, m, k, n, MM_TOL);
     const diff = expectClose(`matmul ${matmulShape(m, k, n)}: naive vs ours`, got, want, MM_TOL.atol, MM_TOL.rtol);
     log(`matmul-device ${matmulShape(m, k, n)}: naive and ours agree (max |diff| ${diff.toExponential(2)})`);
-    const flops = 2 * m * k * n;
-    const calls = await callsPerSample(async () => {
-      ops.dispose(ours());
-      await ops.flush();
-    });
-    const tOurs = await timeResident(() => ops.dispose(ours()), () => ops.flush(), calls, flops);
-    const tNaive = await timeResident(() => ops.dispose(naive()), () => ops.flush(), calls, flops);
-    return line(c, 'matmul-device', matmulShape(m, k, n), 'ours-naive (resident)', tOurs, tNaive);
+    const sync = (): Promise<void> => ops.flush();
+    const calls = await callsPerSample(tCheck / 2, resident(() => ops.dispose(ours()), sync, 1));
+    const [tOurs, tNaive] = await timePair(
+      resident(() => ops.dispose(ours()), sync, calls),
+      resident(() => ops.dispose(naive()), sync, calls),
+      pairOpts(tCheck, calls),
+    );
+    return line(c, 'matmul-device', matmulShape(m, k, n), 'ours-naive', tOurs, tNaive);
   } finally {
     ops.dispose(ta);
     ops.dispose(tb);
@@ -271,18 +269,18 @@ async function matmulInt8Device(c: Ctx, s: MatmulShape): Promise<BenchLine> {
       ops.dispose(t);
       return out;
     };
-    const [got, want] = await checked(c, `matmulInt8 ${matmulShape(m, k, n)}`, async () => [await read(int8()), await read(fp32())]);
+    const [[got, want], tCheck] = await timed(() => checked(c, `matmulInt8 ${matmulShape(m, k, n)}`, async () => [await read(int8()), await read(fp32())]));
     expectMatmulSample(`matmul ${matmulShape(m, k, n)} (dequantized W): ours fp32`, want, a, deq, m, k, n, MM_TOL);
     const diff = expectClose(`matmulInt8 ${matmulShape(m, k, n)}: int8 vs fp32 on dequantized W`, got, want, MM_TOL.atol, MM_TOL.rtol);
     log(`matmul-int8-device ${matmulShape(m, k, n)}: int8 and fp32 agree (max |diff| ${diff.toExponential(2)})`);
-    const flops = 2 * m * k * n;
-    const calls = await callsPerSample(async () => {
-      ops.dispose(int8());
-      await ops.flush();
-    });
-    const tInt8 = await timeResident(() => ops.dispose(int8()), () => ops.flush(), calls, flops);
-    const tFp32 = await timeResident(() => ops.dispose(fp32()), () => ops.flush(), calls, flops);
-    return line(c, 'matmul-int8-device', matmulShape(m, k, n), 'ours-fp32 (resident, dequantized weights)', tInt8, tFp32);
+    const sync = (): Promise<void> => ops.flush();
+    const calls = await callsPerSample(tCheck / 2, resident(() => ops.dispose(int8()), sync, 1));
+    const [tInt8, tFp32] = await timePair(
+      resident(() => ops.dispose(int8()), sync, calls),
+      resident(() => ops.dispose(fp32()), sync, calls),
+      pairOpts(tCheck, calls),
+    );
+    return line(c, 'matmul-int8-device', matmulShape(m, k, n), 'ours-fp32', tInt8, tFp32);
   } finally {
     for (const t of [ta, tw, wq.q, wq.scales]) ops.dispose(t);
   }
@@ -304,16 +302,15 @@ async function logprobArray(c: Ctx, rows: number, vocab: number): Promise<BenchL
       return out.logp.data as Float32Array;
     };
     const runOurs = (): Promise<Float32Array> => c.backend.logprob(logits, targets, rows, vocab);
-    const mine = await checked(c, `logprob ${rows}x${vocab}`, runOurs);
+    const [mine, t1] = await timed(() => checked(c, `logprob ${rows}x${vocab}`, runOurs));
     expectClose(`logprob ${rows}x${vocab}: ours vs a float64 host reference`, mine, logprobReference(logits, targets, rows, vocab), LP_TOL.atol, LP_TOL.rtol);
-    const diff = expectClose(`logprob ${rows}x${vocab}: ORT vs ours`, await runOrt(), mine, LP_TOL.atol, LP_TOL.rtol);
+    const [theirs, t2] = await timed(runOrt);
+    const diff = expectClose(`logprob ${rows}x${vocab}: ORT vs ours`, theirs, mine, LP_TOL.atol, LP_TOL.rtol);
     log(`logprob-array ${rows}x${vocab}: ORT and ours agree (max |diff| ${diff.toExponential(2)})`);
-    const work = 4 * rows * vocab;
-    const ours = await timeIt(runOurs, optsFor(work));
-    const anchor = await timeIt(runOrt, optsFor(work));
+    const [ours, anchor] = await timePair(runOurs, runOrt, pairOpts(t1 + t2));
     return line(
       c, 'logprob-array', `${rows}x${vocab}`,
-      `${ORT_GPU} LogSoftmax+GatherElements (LogSoftmax falls back to CPU; arrays in/out on both sides)`, ours, anchor,
+      `${ORT_GPU} LogSoftmax+GatherElements`, ours, anchor,
     );
   } finally {
     await session.release();
@@ -333,7 +330,7 @@ async function logprobDevice(c: Ctx, rows: number, vocab: number): Promise<Bench
       ops.dispose(lse);
     };
     const unfused = (): void => ops.dispose(ops.logprobUnfused(logits, targets));
-    const [got, want] = await checked(c, `logprob ${rows}x${vocab}`, async () => {
+    const [[got, want], tCheck] = await timed(() => checked(c, `logprob ${rows}x${vocab}`, async () => {
       const { logp, lse } = ops.logprob(logits, targets);
       const f = await ops.readF32(logp);
       ops.dispose(logp);
@@ -342,18 +339,14 @@ async function logprobDevice(c: Ctx, rows: number, vocab: number): Promise<Bench
       const uf = await ops.readF32(u);
       ops.dispose(u);
       return [f, uf];
-    });
+    }));
     expectClose(`logprob ${rows}x${vocab}: fused vs a float64 host reference`, got, logprobReference(hostLogits, hostTargets, rows, vocab), LP_TOL.atol, LP_TOL.rtol);
     const diff = expectClose(`logprob ${rows}x${vocab}: fused vs unfused`, got, want, LP_TOL.atol, LP_TOL.rtol);
     log(`logprob-device ${rows}x${vocab}: fused and unfused agree (max |diff| ${diff.toExponential(2)})`);
-    const work = 4 * rows * vocab;
-    const calls = await callsPerSample(async () => {
-      fused();
-      await ops.flush();
-    });
-    const tFused = await timeResident(fused, () => ops.flush(), calls, work);
-    const tUnfused = await timeResident(unfused, () => ops.flush(), calls, work);
-    return line(c, 'logprob-device', `${rows}x${vocab}`, 'ours-unfused (resident)', tFused, tUnfused);
+    const sync = (): Promise<void> => ops.flush();
+    const calls = await callsPerSample(tCheck / 2, resident(fused, sync, 1));
+    const [tFused, tUnfused] = await timePair(resident(fused, sync, calls), resident(unfused, sync, calls), pairOpts(tCheck, calls));
+    return line(c, 'logprob-device', `${rows}x${vocab}`, 'ours-unfused', tFused, tUnfused);
   } finally {
     ops.dispose(logits);
     ops.dispose(targets);
