@@ -29,6 +29,11 @@ describe('matmul dispatch rule', () => {
     expect(chooseMatmulVariant(256, 64, 30011, { transB: true })).toBe('vec4'); // odd N is fine: scalar stores
     expect(chooseMatmulVariant(256, 64, 30011)).toBe('tiled'); // b [K, N] with N % 4 != 0
     expect(chooseMatmulVariant(65, 33, 66)).toBe('tiled');
+    // Software adapters: barrier-free naive, except vec4 on large aligned shapes.
+    expect(chooseMatmulVariant(1, 128, 512, {}, true)).toBe('naive');
+    expect(chooseMatmulVariant(256, 256, 256, {}, true)).toBe('naive');
+    expect(chooseMatmulVariant(2048, 128, 512, {}, true)).toBe('vec4');
+    expect(chooseMatmulVariant(2048, 128, 4095, {}, true)).toBe('naive');
     expect(vec4Aligned(5, 8, 12)).toBe(true);
     expect(vec4Aligned(5, 8, 12, { transA: true })).toBe(false);
     expect(chooseMatmulInt8Variant(8)).toBe('gemv');
