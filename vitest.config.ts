@@ -1,19 +1,10 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { existsSync } from 'node:fs';
+import { CHROMIUM, CHROMIUM_ARGS } from './scripts/chromium.mjs';
 
 // SwiftShader (shipped with Debian's chromium) gives WebGPU to both Node (Dawn) and headless Chromium.
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-  '--enable-dawn-features=disable_robustness',
-];
 const project = (process.env.VITEST_PROJECT ?? '').trim();
 
 export default defineConfig({
@@ -53,7 +44,7 @@ export default defineConfig({
                 browser: {
                   enabled: true,
                   headless: true,
-                  provider: playwright({ launchOptions: { executablePath: '/usr/bin/chromium', args: chromiumArgs } }),
+                  provider: playwright({ launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS } }),
                   instances: [{ browser: 'chromium' as const }],
                 },
               },

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright';
 import { preview, type PreviewServer } from 'vite';
 import { mkdirSync } from 'node:fs';
+import { CHROMIUM, CHROMIUM_BASE_ARGS, WEBGPU_ARGS } from '../../scripts/chromium.mjs';
 
 const SHOTS = 'tests/e2e/screenshots';
-const BASE_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let server: PreviewServer;
 let url = '';
@@ -23,8 +23,8 @@ afterAll(async () => {
 
 async function launch(webgpu: boolean): Promise<Browser> {
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: webgpu ? [...BASE_ARGS, '--enable-unsafe-webgpu', '--enable-dawn-features=disable_robustness'] : [...BASE_ARGS, '--disable-webgpu'],
+    executablePath: CHROMIUM,
+    args: webgpu ? [...CHROMIUM_BASE_ARGS, ...WEBGPU_ARGS] : [...CHROMIUM_BASE_ARGS, '--disable-webgpu'],
   });
 }
 
