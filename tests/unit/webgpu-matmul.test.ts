@@ -38,6 +38,8 @@ describe('matmul dispatch rule', () => {
     expect(vec4Aligned(5, 8, 12, { transA: true })).toBe(false);
     expect(chooseMatmulInt8Variant(8)).toBe('gemv');
     expect(chooseMatmulInt8Variant(9)).toBe('tiled');
+    expect(chooseMatmulInt8Variant(1, true)).toBe('naive');
+    expect(chooseMatmulInt8Variant(300, true)).toBe('naive');
   });
 
   it('refuses forced variants that cannot run the shape', () => {

@@ -76,6 +76,7 @@ const forcedShapes: Record<MatmulVariant, Shape[]> = {
   vec4: [[4, 4, 4], [8, 20, 12], [64, 64, 64], [68, 36, 132], [36, 20, 68], [132, 160, 4]],
   gemv: [[1, 1, 1], [1, 33, 65], [3, 300, 37], [8, 257, 70], [5, 16, 300]],
 };
+const forcedWide = f32Case('wide', [1, 128, 30011], { transB: true }, 'gemv');
 const forcedCases = (Object.keys(forcedShapes) as MatmulVariant[]).flatMap((v) =>
   forcedShapes[v].flatMap((s) => TRANS.map((o) => f32Case('', s, o, v))),
 );
@@ -124,12 +125,15 @@ const int8Cases: ConformanceCase[] = [
   int8Case('random words', [1, 35, 50], undefined, true),
   int8Case('random words', [20, 35, 50], undefined, true),
   // Both variants forced on shapes the other would normally take.
-  ...(['gemv', 'tiled'] as const).flatMap((v) => [
+  // Every variant forced (software adapters pick naive, hardware GPUs gemv / tiled).
+  ...(['naive', 'gemv', 'tiled'] as const).flatMap((v) => [
     int8Case('', [1, 5, 3], v),
     int8Case('odd K', [8, 67, 33], v),
     int8Case('random words', [4, 31, 129], v, true),
   ]),
-  int8Case('odd K', [30, 67, 33], 'tiled'),
+  ...[1, 2, 3, 5, 7].map((m) => int8Case('odd K', [m, 33, 37], 'gemv')),
+  int8Case('', [2, 64, 30011], 'gemv'),
+  ...(['naive', 'tiled'] as const).flatMap((v) => [int8Case('odd K', [30, 67, 33], v), int8Case('odd K', [17, 33, 37], v)]),
 ];
 
-export const matmulCases: ConformanceCase[] = [...autoCases, ...bigCases, ...forcedCases, ...int8Cases];
+export const matmulCases: ConformanceCase[] = [...autoCases, ...bigCases, ...forcedCases, forcedWide, ...int8Cases];

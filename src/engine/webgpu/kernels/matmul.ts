@@ -24,7 +24,7 @@ import type { MatmulOptions } from '../../types.ts';
 import { isSoftwareDevice, strideGrid } from './grid.ts';
 
 export type MatmulVariant = 'naive' | 'tiled' | 'vec4' | 'gemv';
-export type MatmulInt8Variant = 'gemv' | 'tiled';
+export type MatmulInt8Variant = 'naive' | 'gemv' | 'tiled';
 
 /** Largest M the GEMV kernels handle (they keep one accumulator per row in registers). */
 export const GEMV_MAX_ROWS = 8;
@@ -59,7 +59,9 @@ export function chooseMatmulVariant(
   return 'tiled';
 }
 
-export function chooseMatmulInt8Variant(m: number): MatmulInt8Variant {
+/** The int8 variant: barrier-free naive on software adapters (as for fp32), else GEMV for m <= 8, else tiled. */
+export function chooseMatmulInt8Variant(m: number, software = false): MatmulInt8Variant {
+  if (software) return 'naive';
   return m <= GEMV_MAX_ROWS ? 'gemv' : 'tiled';
 }
 
@@ -163,7 +165,7 @@ export function matmulWith(
 export function matmulInt8(
   ctx: GpuContext, a: GpuTensor, q: GpuTensor, scales: GpuTensor, m: number, k: number, n: number,
 ): GpuTensor {
-  return matmulInt8With(forcedInt8 ?? chooseMatmulInt8Variant(m), ctx, a, q, scales, m, k, n);
+  return matmulInt8With(forcedInt8 ?? chooseMatmulInt8Variant(m, isSoftwareDevice(ctx.device)), ctx, a, q, scales, m, k, n);
 }
 
 export function matmulInt8With(
@@ -174,7 +176,15 @@ export function matmulInt8With(
   if (m === 0 || n === 0) return out;
   const params = new Params().u32(m).u32(k).u32(n).u32(Math.ceil(k / 4));
   const buffers = [a, q, scales, out];
-  if (variant === 'gemv') {
+  if (variant === 'naive') {
+    ctx.dispatch({
+      shader: 'matmul_int8_naive',
+      overrides: { WX: NAIVE_WG, WY: NAIVE_WG },
+      buffers,
+      params,
+      workgroups: [ceilDiv(n, NAIVE_WG), ceilDiv(m, NAIVE_WG)],
+    });
+  } else if (variant === 'gemv') {
     if (m > GEMV_MAX_ROWS) throw new Error(`matmulInt8(gemv): m = ${m} rows, the GEMV kernel handles at most ${GEMV_MAX_ROWS}`);
     ctx.dispatch({
       shader: 'matmul_int8_gemv',
