@@ -28,28 +28,36 @@ fn reduceSum(lid: u32, v: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.y * p.gx + wid.x;
-  if (row >= p.rows) { return; }
-  let base = row * p.n;
-  let nf = f32(p.n);
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  // Grid-stride over rows: one row per workgroup on hardware GPUs; on software adapters a few workgroups
+  // walk many rows (each workgroup with barriers has a high fixed cost there). The barrier at the end keeps
+  // the next row from overwriting workgroup memory that a slower thread still reads.
+  for (var row = wid.y * p.gx + wid.x; row < p.rows; row += nwg.x * nwg.y) {
+    let base = row * p.n;
+    let nf = f32(p.n);
 
-  var s = 0.0;
-  for (var j = lid; j < p.n; j += WG) { s += x[base + j]; }
-  let mean = reduceSum(lid, s) / nf;
+    var s = 0.0;
+    for (var j = lid; j < p.n; j += WG) { s += x[base + j]; }
+    let mean = reduceSum(lid, s) / nf;
 
-  var v = 0.0;
-  for (var j = lid; j < p.n; j += WG) {
-    let d = x[base + j] - mean;
-    v += d * d;
-  }
-  let rstd = 1.0 / sqrt(reduceSum(lid, v) / nf + p.eps);
+    var v = 0.0;
+    for (var j = lid; j < p.n; j += WG) {
+      let d = x[base + j] - mean;
+      v += d * d;
+    }
+    let rstd = 1.0 / sqrt(reduceSum(lid, v) / nf + p.eps);
 
-  for (var j = lid; j < p.n; j += WG) {
-    y[base + j] = (x[base + j] - mean) * rstd * gamma[j] + beta[j];
-  }
-  if (lid == 0u) {
-    meanOut[row] = mean;
-    rstdOut[row] = rstd;
+    for (var j = lid; j < p.n; j += WG) {
+      y[base + j] = (x[base + j] - mean) * rstd * gamma[j] + beta[j];
+    }
+    if (lid == 0u) {
+      meanOut[row] = mean;
+      rstdOut[row] = rstd;
+    }
+    workgroupBarrier();
   }
 }

@@ -86,97 +86,105 @@ fn reduceDf(lid: u32, v: vec2<f32>) -> vec2<f32> {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.y * p.gx + wid.x;
-  if (row >= p.rows) { return; }
-  let base = row * p.vocab;
-  let vocab = p.vocab;
-  let temp = p.temperature;
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  // Grid-stride over rows: one row per workgroup on hardware GPUs; on software adapters a few workgroups
+  // walk many rows (each workgroup with barriers has a high fixed cost there). The barrier at the end keeps
+  // the next row from overwriting workgroup memory that a slower thread still reads.
+  for (var row = wid.y * p.gx + wid.x; row < p.rows; row += nwg.x * nwg.y) {
+    let base = row * p.vocab;
+    let vocab = p.vocab;
+    let temp = p.temperature;
 
-  // 1. Row max of the raw logits (x / T is monotone in x).
-  var m = NEG_BIG;
-  for (var c = lid; c < vocab; c += WG) { m = max(m, logits[base + c]); }
-  redMax[lid] = m;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { redMax[lid] = max(redMax[lid], redMax[lid + stride]); }
+    // 1. Row max of the raw logits (x / T is monotone in x).
+    var m = NEG_BIG;
+    for (var c = lid; c < vocab; c += WG) { m = max(m, logits[base + c]); }
+    redMax[lid] = m;
     workgroupBarrier();
-  }
-  let xmax = redMax[0];
+    for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+      if (lid < stride) { redMax[lid] = max(redMax[lid], redMax[lid + stride]); }
+      workgroupBarrier();
+    }
+    let xmax = redMax[0];
 
-  // 2. Z = sum of e_c.
-  var z = vec2<f32>(0.0, 0.0);
-  for (var c = lid; c < vocab; c += WG) { z = dfAddF(z, exp((logits[base + c] - xmax) / temp)); }
-  z = reduceDf(lid, z);
+    // 2. Z = sum of e_c.
+    var z = vec2<f32>(0.0, 0.0);
+    for (var c = lid; c < vocab; c += WG) { z = dfAddF(z, exp((logits[base + c] - xmax) / temp)); }
+    z = reduceDf(lid, z);
 
-  // 3. Threshold by bisection on the bit pattern: invariant mass(lo) >= topP * Z > mass(hi).
-  var lo = 0u;
-  if (p.nucleus != 0u) {
-    let want = dfAdd(dfMulF(z, p.topPHi), vec2<f32>(z.x * p.topPLo, 0.0));
-    var hi = ABOVE_ONE;
-    for (var it = 0u; it < 31u; it++) {
-      let mid = lo + (hi - lo) / 2u;
-      let t = bitcast<f32>(mid);
-      var s = vec2<f32>(0.0, 0.0);
-      for (var c = lid; c < vocab; c += WG) {
-        let e = exp((logits[base + c] - xmax) / temp);
-        if (e >= t) { s = dfAddF(s, e); }
+    // 3. Threshold by bisection on the bit pattern: invariant mass(lo) >= topP * Z > mass(hi).
+    var lo = 0u;
+    if (p.nucleus != 0u) {
+      let want = dfAdd(dfMulF(z, p.topPHi), vec2<f32>(z.x * p.topPLo, 0.0));
+      var hi = ABOVE_ONE;
+      for (var it = 0u; it < 31u; it++) {
+        let mid = lo + (hi - lo) / 2u;
+        let t = bitcast<f32>(mid);
+        var s = vec2<f32>(0.0, 0.0);
+        for (var c = lid; c < vocab; c += WG) {
+          let e = exp((logits[base + c] - xmax) / temp);
+          if (e >= t) { s = dfAddF(s, e); }
+        }
+        s = reduceDf(lid, s);
+        if (dfGreaterEq(s, want)) { lo = mid; } else { hi = mid; }
       }
-      s = reduceDf(lid, s);
-      if (dfGreaterEq(s, want)) { lo = mid; } else { hi = mid; }
     }
-  }
-  let thr = bitcast<f32>(lo);
+    let thr = bitcast<f32>(lo);
 
-  // 4. Chunk sums of kept mass over contiguous chunks, then the exclusive prefix over chunks.
-  let chunk = (vocab + WG - 1u) / WG;
-  let c0 = min(lid * chunk, vocab);
-  let c1 = min(c0 + chunk, vocab);
-  var cs = vec2<f32>(0.0, 0.0);
-  for (var c = c0; c < c1; c++) {
-    let e = exp((logits[base + c] - xmax) / temp);
-    if (e >= thr) { cs = dfAddF(cs, e); }
-  }
-  red[lid] = cs;
-  if (lid == 0u) {
-    atomicStore(&best, NONE);
-    atomicStore(&lastKept, -1);
-  }
-  workgroupBarrier();
-  if (lid == 0u) {
-    var acc = vec2<f32>(0.0, 0.0);
-    for (var t = 0u; t < WG; t++) {
-      let v = red[t];
-      red[t] = acc;
-      acc = dfAdd(acc, v);
+    // 4. Chunk sums of kept mass over contiguous chunks, then the exclusive prefix over chunks.
+    let chunk = (vocab + WG - 1u) / WG;
+    let c0 = min(lid * chunk, vocab);
+    let c1 = min(c0 + chunk, vocab);
+    var cs = vec2<f32>(0.0, 0.0);
+    for (var c = c0; c < c1; c++) {
+      let e = exp((logits[base + c] - xmax) / temp);
+      if (e >= thr) { cs = dfAddF(cs, e); }
     }
-    keptMass = acc;
-  }
-  workgroupBarrier();
-  let kept = keptMass;
-  let goal = dfMulF(kept, uniforms[row]);
+    red[lid] = cs;
+    if (lid == 0u) {
+      atomicStore(&best, NONE);
+      atomicStore(&lastKept, -1);
+    }
+    workgroupBarrier();
+    if (lid == 0u) {
+      var acc = vec2<f32>(0.0, 0.0);
+      for (var t = 0u; t < WG; t++) {
+        let v = red[t];
+        red[t] = acc;
+        acc = dfAdd(acc, v);
+      }
+      keptMass = acc;
+    }
+    workgroupBarrier();
+    let kept = keptMass;
+    let goal = dfMulF(kept, uniforms[row]);
 
-  // 5. Every thread scans its chunk from its prefix; the first index whose running mass exceeds u * K wins.
-  var run = red[lid];
-  var found = false;
-  var last = -1;
-  for (var c = c0; c < c1; c++) {
-    let e = exp((logits[base + c] - xmax) / temp);
-    if (e >= thr) {
-      last = i32(c);
-      if (!found) {
-        run = dfAddF(run, e);
-        if (dfGreater(run, goal)) {
-          atomicMin(&best, c);
-          found = true;
+    // 5. Every thread scans its chunk from its prefix; the first index whose running mass exceeds u * K wins.
+    var run = red[lid];
+    var found = false;
+    var last = -1;
+    for (var c = c0; c < c1; c++) {
+      let e = exp((logits[base + c] - xmax) / temp);
+      if (e >= thr) {
+        last = i32(c);
+        if (!found) {
+          run = dfAddF(run, e);
+          if (dfGreater(run, goal)) {
+            atomicMin(&best, c);
+            found = true;
+          }
         }
       }
     }
-  }
-  atomicMax(&lastKept, last);
-  workgroupBarrier();
-  if (lid == 0u) {
-    let b = atomicLoad(&best);
-    out[row] = select(atomicLoad(&lastKept), i32(b), b != NONE);
+    atomicMax(&lastKept, last);
+    workgroupBarrier();
+    if (lid == 0u) {
+      let b = atomicLoad(&best);
+      out[row] = select(atomicLoad(&lastKept), i32(b), b != NONE);
+    }
+    workgroupBarrier();
   }
 }
