@@ -4,7 +4,9 @@
 // Prints one JSON line per benchmark case on stdout (DESIGN.md section 9):
 //   {case, shape, backend, adapter, ours, anchor, anchor_value, ratio, unit, reps}
 // and everything else (progress, warnings, errors) on stderr, so `npm run bench 2>/dev/null` is pure JSON lines.
-//   cpu: src/bench/cpu-bench.ts in Node (through scripts/node-run.mjs): the cpu backend vs onnxruntime-web wasm.
+//   cpu: src/bench/cpu-bench.ts in Node (through scripts/node-run.mjs): the TypeScript reference cpu backend vs
+//        onnxruntime-web wasm; src/bench/wasm-bench.ts: the WASM SIMD fast path (1 and 2 threads) vs ORT wasm with
+//        the same thread count, and a training step fast vs reference.
 //   gpu: tests/bench/gpu.html in headless Chromium (Debian's /usr/bin/chromium through playwright, WebGPU on
 //        SwiftShader), served by Vite's dev server: our WGSL kernels vs onnxruntime-web's webgpu EP and vs our own
 //        naive / unfused / fp32 kernels.
@@ -68,7 +70,7 @@ function emitLine(text) {
 function runCpu(opts) {
   return new Promise((resolvePromise) => {
     err('cpu: src/bench/cpu-bench.ts in Node');
-    const args = ['scripts/node-run.mjs', 'src/bench/cpu-bench.ts'];
+    const args = ['scripts/node-run.mjs', opts.entry ?? 'src/bench/cpu-bench.ts'];
     if (opts.budgetMs !== null) args.push('--budget-ms', String(opts.budgetMs));
     if (opts.filter) args.push('--filter', opts.filter);
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -193,6 +195,7 @@ try {
 const t0 = Date.now();
 let ok = true;
 if (opts.only !== 'gpu') ok = (await runCpu(opts)) && ok;
+if (opts.only !== 'gpu') ok = (await runCpu({ ...opts, entry: 'src/bench/wasm-bench.ts' })) && ok;
 if (opts.only !== 'cpu') ok = (await runGpu(opts)) && ok;
 err(`finished in ${((Date.now() - t0) / 1000).toFixed(1)} s${ok ? '' : ' with failures'}`);
 process.exit(ok ? 0 : 1);

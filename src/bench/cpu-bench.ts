@@ -146,7 +146,7 @@ export async function main(args: string[]): Promise<number> {
   // One thread, fixed before the first session: the comparison is single-threaded on both sides.
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
-  const backend = await createBackend('cpu');
+  const backend = await createBackend('cpu', { reference: true });
   log(`backend ${backend.info.adapter}; onnxruntime-web ${ort.env.versions.web ?? '?'} wasm, numThreads ${String(ort.env.wasm.numThreads)}`);
   const cases: { name: string; run: () => Promise<BenchLine> }[] = [
     ...MATMUL_SHAPES.map((s) => ({ name: `matmul-array ${matmulShape(s.m, s.k, s.n)}`, run: () => matmulCase(backend, s, budgetMs) })),

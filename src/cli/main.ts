@@ -1,9 +1,11 @@
 // The Node entry: `npm run cli -- <command>`. Progress goes to stderr; a command that measures ends with one
 // JSON object on the last stdout line.
 import { selftest } from './selftest.ts';
+import { world } from './world.ts';
 
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<number> }> = {
   selftest: { help: 'selftest [--kernel NAME]   run every WGSL kernel against the CPU reference on Dawn (WebGPU in Node)', run: selftest },
+  world: { help: 'world build [--seed N] [--size tiny|default] --out DIR   build the knowledge world; also world export|import (Search-R1 formats)', run: world },
 };
 
 function usage(): string {

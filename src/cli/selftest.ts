@@ -5,7 +5,7 @@ import { option } from './args.ts';
 
 export async function selftest(args: string[]): Promise<number> {
   const only = option(args, 'kernel');
-  const cpu = await createBackend('cpu');
+  const cpu = await createBackend('cpu', { reference: true }); // the TypeScript reference is the oracle
   const gpu = await createBackend('webgpu');
   console.error(`adapter: ${gpu.info.adapter}`);
   let passed = 0;

@@ -4,6 +4,7 @@ import type { BackendInfo } from '../engine/types.ts';
 import type { EngineWorkerApi } from '../worker/protocol.ts';
 import { h } from './dom.ts';
 import { SelfTestPanel } from './selftest-panel.ts';
+import { worldCreditLine } from '../world/credits.ts';
 
 function backendPanel(info: BackendInfo): HTMLElement {
   if (info.kind === 'webgpu')
@@ -29,7 +30,9 @@ export function renderShell(root: HTMLElement, api: Comlink.Remote<EngineWorkerA
     backendSlot,
     notices,
     panel.element,
-    h('footer', {}, 'Method: He et al., "Search-R2: Enhancing Search-Integrated Reasoning via Actor-Refiner Collaboration" (arXiv:2602.03647). Baseline: Search-R1.'),
+    h('footer', {},
+      h('p', {}, 'Method: He et al., "Search-R2: Enhancing Search-Integrated Reasoning via Actor-Refiner Collaboration" (arXiv:2602.03647). Baseline: Search-R1.'),
+      h('p', { 'data-testid': 'world-credits' }, worldCreditLine())),
   );
   worker.addEventListener('message', (ev: MessageEvent) => {
     const d = ev.data as { type?: string; reason?: string; message?: string };

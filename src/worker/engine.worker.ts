@@ -20,7 +20,7 @@ const rowOf = (i: number): SelfTestRow => ({
 const api: EngineWorkerApi = {
   async init() {
     backend ??= await createBestBackend();
-    reference ??= await createBackend('cpu');
+    reference ??= await createBackend('cpu', { reference: true }); // the TypeScript oracle of the self-test
     backend.on((e) => {
       if (e.type === 'lost') postMessage({ type: 'device-lost', reason: e.reason, message: e.message });
     });

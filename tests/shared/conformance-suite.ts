@@ -11,7 +11,7 @@ export function conformanceSuite(where: string): void {
     let cpu: Backend;
     let gpu: Backend;
     beforeAll(async () => {
-      cpu = await createBackend('cpu');
+      cpu = await createBackend('cpu', { reference: true }); // the TypeScript reference is the oracle
       gpu = await createBackend('webgpu');
     });
     afterAll(() => gpu?.dispose());

@@ -1,0 +1,170 @@
+// Causal multi-head attention over packed heads, one (batch, head) pair at a time over pairs [p0, p1).
+// Query i sees keys j < i + (tk - tq) + 1. Per pair, the score matrix S = Q K^T [tq, tk] is materialized in
+// scratch and every product goes through gemm (strided views of the packed q/k/v, no copies):
+//   forward:  P = softmax(scale S) (masked), lse = row log-sum-exp, out = P V
+//   backward: P = exp(scale S - lse), dP = dO V^T, dS = P * (dP - rowdot(dO, O)),
+//             dV = P^T dO, dK = scale dS^T Q, dQ = scale dS K
+// Pairs write disjoint blocks of the outputs, so any split of pairs between threads gives the same bits.
+import { gemm, gemmPath } from './gemm';
+import { expv, exps, hmax, hsum64 } from './simd';
+
+/** Scales s[0..n) by `scale` in place and returns the max. */
+function scaleMax(s: usize, n: i32, scale: f32): f32 {
+  const sv = f32x4.splat(scale);
+  let mv = f32x4.splat(-Infinity);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = s + <usize>j * 4;
+    const v = f32x4.mul(v128.load(p), sv);
+    v128.store(p, v);
+    mv = f32x4.pmax(mv, v);
+  }
+  let m = hmax(mv);
+  for (; j < n; j++) {
+    const p = s + <usize>j * 4;
+    const v = load<f32>(p) * scale;
+    store<f32>(p, v);
+    m = max(m, v);
+  }
+  return m;
+}
+
+/** s[j] = e^(s[j] - m) for j < n, returns the sum (f32 lanes, float64 total). */
+function expSum(s: usize, n: i32, m: f32): f64 {
+  const mv = f32x4.splat(m);
+  let acc = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = s + <usize>j * 4;
+    const e = expv(f32x4.sub(v128.load(p), mv));
+    v128.store(p, e);
+    acc = f32x4.add(acc, e);
+  }
+  let total = hsum64(acc);
+  for (; j < n; j++) {
+    const p = s + <usize>j * 4;
+    const e = exps(load<f32>(p) - m);
+    store<f32>(p, e);
+    total += <f64>e;
+  }
+  return total;
+}
+
+function scaleRow(s: usize, n: i32, k: f32): void {
+  const kv = f32x4.splat(k);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = s + <usize>j * 4;
+    v128.store(p, f32x4.mul(v128.load(p), kv));
+  }
+  for (; j < n; j++) {
+    const p = s + <usize>j * 4;
+    store<f32>(p, load<f32>(p) * k);
+  }
+}
+
+function zeroRow(s: usize, from: i32, to: i32): void {
+  if (to > from) memory.fill(s + <usize>from * 4, 0, <usize>(to - from) * 4);
+}
+
+/** Scales a [rows, cols] block with row stride ld (elements) in place. */
+function scaleBlock(c: usize, rows: i32, cols: i32, ld: i32, k: f32): void {
+  for (let i = 0; i < rows; i++) scaleRow(c + <usize>i * <usize>ld * 4, cols, k);
+}
+
+export function attentionForward(
+  q: usize, k: usize, v: usize, out: usize, lse: usize,
+  heads: i32, tq: i32, tk: i32, d: i32, scale: f32, p0: i32, p1: i32, s: usize, work: usize,
+): void {
+  const width = heads * d;
+  const off = tk - tq;
+  const pathS = gemmPath(tq, tk, d, width, 1, 1, width);
+  const pathO = gemmPath(tq, d, tk, tk, 1, width, 1);
+  for (let pair = p0; pair < p1; pair++) {
+    const b = pair / heads;
+    const h = pair % heads;
+    const qb = q + <usize>(b * tq * width + h * d) * 4;
+    const kb = k + <usize>(b * tk * width + h * d) * 4;
+    const vb = v + <usize>(b * tk * width + h * d) * 4;
+    const ob = out + <usize>(b * tq * width + h * d) * 4;
+    gemm(pathS, tq, tk, d, qb, width, 1, kb, 1, width, s, tk, work);
+    for (let i = 0; i < tq; i++) {
+      const row = s + <usize>i * <usize>tk * 4;
+      const n = i + off + 1;
+      const m = scaleMax(row, n, scale);
+      const z = expSum(row, n, m);
+      scaleRow(row, n, <f32>(1 / z));
+      zeroRow(row, n, tk);
+      store<f32>(lse + <usize>(pair * tq + i) * 4, <f32>(<f64>m + Math.log(z)));
+    }
+    gemm(pathO, tq, d, tk, s, tk, 1, vb, width, 1, ob, width, work);
+  }
+}
+
+export function attentionBackward(
+  dout: usize, q: usize, k: usize, v: usize, out: usize, lse: usize, dq: usize, dk: usize, dv: usize,
+  heads: i32, tq: i32, tk: i32, d: i32, scale: f32, p0: i32, p1: i32, ps: usize, dps: usize, work: usize,
+): void {
+  const width = heads * d;
+  const off = tk - tq;
+  const pathS = gemmPath(tq, tk, d, width, 1, 1, width);
+  const pathV = gemmPath(tk, d, tq, 1, tk, width, 1);
+  const pathQ = gemmPath(tq, d, tk, tk, 1, width, 1);
+  const sv = f32x4.splat(scale);
+  for (let pair = p0; pair < p1; pair++) {
+    const b = pair / heads;
+    const h = pair % heads;
+    const qo = <usize>(b * tq * width + h * d) * 4;
+    const ko = <usize>(b * tk * width + h * d) * 4;
+    // P = exp(scale S - lse), masked entries 0.
+    gemm(pathS, tq, tk, d, q + qo, width, 1, k + ko, 1, width, ps, tk, work);
+    for (let i = 0; i < tq; i++) {
+      const row = ps + <usize>i * <usize>tk * 4;
+      const n = i + off + 1;
+      const l = load<f32>(lse + <usize>(pair * tq + i) * 4);
+      const lv = f32x4.splat(l);
+      let j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const p = row + <usize>j * 4;
+        v128.store(p, expv(f32x4.sub(f32x4.mul(v128.load(p), sv), lv)));
+      }
+      for (; j < n; j++) {
+        const p = row + <usize>j * 4;
+        store<f32>(p, exps(load<f32>(p) * scale - l));
+      }
+      zeroRow(row, n, tk);
+    }
+    // dP = dO V^T, then dS = P * (dP - D_i) in place, D_i = dO_i . O_i.
+    gemm(pathS, tq, tk, d, dout + qo, width, 1, v + ko, 1, width, dps, tk, work);
+    for (let i = 0; i < tq; i++) {
+      const doi = dout + qo + <usize>i * <usize>width * 4;
+      const oi = out + qo + <usize>i * <usize>width * 4;
+      let acc = f32x4.splat(0);
+      let c = 0;
+      for (; c + 4 <= d; c += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(doi + <usize>c * 4), v128.load(oi + <usize>c * 4)));
+      let dd = hsum64(acc);
+      for (; c < d; c++) dd += <f64>(load<f32>(doi + <usize>c * 4) * load<f32>(oi + <usize>c * 4));
+      const D = <f32>dd;
+      const Dv = f32x4.splat(D);
+      const prow = ps + <usize>i * <usize>tk * 4;
+      const drow = dps + <usize>i * <usize>tk * 4;
+      const n = i + off + 1;
+      let j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j * 4;
+        v128.store(drow + o, f32x4.mul(v128.load(prow + o), f32x4.sub(v128.load(drow + o), Dv)));
+      }
+      for (; j < n; j++) {
+        const o = <usize>j * 4;
+        store<f32>(drow + o, load<f32>(prow + o) * (load<f32>(drow + o) - D));
+      }
+      zeroRow(drow, n, tk);
+    }
+    // dV = P^T dO, dK = scale dS^T Q, dQ = scale dS K.
+    gemm(pathV, tk, d, tq, ps, 1, tk, dout + qo, width, 1, dv + ko, width, work);
+    gemm(pathV, tk, d, tq, dps, 1, tk, q + qo, width, 1, dk + ko, width, work);
+    scaleBlock(dk + ko, tk, d, width, scale);
+    gemm(pathQ, tq, d, tk, dps, tk, 1, k + ko, width, 1, dq + qo, width, work);
+    scaleBlock(dq + qo, tq, d, width, scale);
+  }
+}
