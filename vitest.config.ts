@@ -8,6 +8,8 @@ const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const project = (process.env.VITEST_PROJECT ?? '').trim();
 
 export default defineConfig({
+  // Pre-bundled up front, so the browser project never reloads mid-run to optimize a dependency it just met.
+  optimizeDeps: { include: ['idb', 'comlink'] },
   test: {
     projects: [
       {

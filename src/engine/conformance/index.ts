@@ -8,6 +8,7 @@ import { logprobCases } from './logprob.ts';
 import { matmulCases } from './matmul.ts';
 import { reduceCases } from './reduce.ts';
 import { sampleCases } from './sample.ts';
+import { topkCases } from './topk.ts';
 import type { ConformanceCase } from './harness.ts';
 
 export type { CaseResult, ConformanceCase } from './harness.ts';
@@ -23,4 +24,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   ...attentionCases,
   ...logprobCases,
   ...sampleCases,
+  ...topkCases,
 ];

@@ -3,6 +3,7 @@ import type { Backend } from '../types.ts';
 import { GpuContext } from './context.ts';
 import { acquireDevice } from './device.ts';
 import { createGpuOps } from './ops.ts';
+import { registerGpuContext } from './ops-context.ts';
 import { ensureShaders } from './shaders.ts';
 
 /** A WebGPU backend on our WGSL kernels. Throws when no adapter or device can be had. */
@@ -20,6 +21,7 @@ export async function createWebGpuBackend(): Promise<Backend & { ctx: GpuContext
   });
   const ctx = new GpuContext(device);
   const ops = createGpuOps(ctx);
+  registerGpuContext(ops, ctx); // kernels outside Ops (retrieval top-k) find the context from the ops
   const backend = makeBackend(
     ops,
     { kind: 'webgpu', adapter: adapterName + (isFallbackAdapter ? ' (software fallback adapter)' : ''), fallbackReason: '' },
