@@ -1,6 +1,8 @@
-// Causal multi-head attention forward, flash style: one thread per (batch, head, query row). The thread streams
-// the keys it sees (j <= i + tk - tq) once, keeping an online softmax (running max m, running sum l) and the
-// output accumulator in a private array, rescaled whenever m grows. Scores are never materialized.
+// Multi-head attention forward, flash style: one thread per (batch, head, query row). The thread streams the keys
+// it sees once: keys j < n with n = min(i + tk - tq + 1, len_b) when causal, n = len_b otherwise (len_b = lens[b]
+// when hasLens, else tk; padded keys are masked, padded query rows still attend to the valid keys), keeping an
+// online softmax (running max m, running sum l) and the output accumulator in a private array, rescaled whenever
+// m grows. Scores are never materialized.
 // q: [batch*tq, heads*hd], k, v: [batch*tk, heads*hd]; out like q; lse [batch, heads, tq] = m + log(l).
 override WG: u32 = 64;
 
@@ -13,8 +15,17 @@ const NEG_BIG: f32 = -3.4028234e38;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
-struct Params { rows: u32, rowStride: u32, tq: u32, tk: u32, heads: u32, hd: u32, scale: f32 }
-@group(0) @binding(5) var<uniform> p: Params;
+/** Valid keys per batch entry (read only when hasLens != 0; a 1-element placeholder otherwise). */
+@group(0) @binding(5) var<storage, read> lens: array<i32>;
+struct Params { rows: u32, rowStride: u32, tq: u32, tk: u32, heads: u32, hd: u32, scale: f32, causal: u32, hasLens: u32 }
+@group(0) @binding(6) var<uniform> p: Params;
+
+/** Valid keys of batch entry b: lens[b] when lengths were given, else tk. */
+fn keyLen(b: u32) -> u32 {
+  var n = p.tk;
+  if (p.hasLens != 0u) { n = u32(lens[b]); }
+  return n;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -34,7 +45,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
   var m = NEG_BIG;
   var l = 0.0;
-  let n = i + (p.tk - p.tq) + 1u;
+  let kl = keyLen(b);
+  let n = select(kl, min(i + (p.tk - p.tq) + 1u, kl), p.causal != 0u);
   for (var j = 0u; j < n; j++) {
     let ko = (b * p.tk + j) * width + h * hd;
     var s = 0.0;

@@ -4,7 +4,7 @@ override WG: u32 = 64;
 @group(0) @binding(0) var<storage, read> dOut: array<f32>;
 @group(0) @binding(1) var<storage, read> o: array<f32>;
 @group(0) @binding(2) var<storage, read_write> delta: array<f32>;
-struct Params { rows: u32, rowStride: u32, tq: u32, tk: u32, heads: u32, hd: u32, scale: f32 }
+struct Params { rows: u32, rowStride: u32, tq: u32, tk: u32, heads: u32, hd: u32, scale: f32, causal: u32, hasLens: u32 }
 @group(0) @binding(3) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)

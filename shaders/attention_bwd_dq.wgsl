@@ -1,5 +1,5 @@
-// Attention backward, step 2: dq. One thread per (b, h, query row i), looping the keys it sees (j <= i + tk - tq)
-// and recomputing P_ij = exp(scale q_i.k_j - lse_i) from the stored lse:
+// Attention backward, step 2: dq. One thread per (b, h, query row i), looping the keys it sees (j < n, n as in
+// attention.wgsl: causal and/or padded keys) and recomputing P_ij = exp(scale q_i.k_j - lse_i) from the stored lse:
 //   dS_ij = P_ij (dO_i . v_j - D_i),  dq_i = scale * sum_j dS_ij k_j.
 override WG: u32 = 64;
 
@@ -13,8 +13,17 @@ const MAXD: u32 = 128u;
 @group(0) @binding(4) var<storage, read> lse: array<f32>;
 @group(0) @binding(5) var<storage, read> delta: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dq: array<f32>;
-struct Params { rows: u32, rowStride: u32, tq: u32, tk: u32, heads: u32, hd: u32, scale: f32 }
-@group(0) @binding(7) var<uniform> p: Params;
+/** Valid keys per batch entry (read only when hasLens != 0; a 1-element placeholder otherwise). */
+@group(0) @binding(7) var<storage, read> lens: array<i32>;
+struct Params { rows: u32, rowStride: u32, tq: u32, tk: u32, heads: u32, hd: u32, scale: f32, causal: u32, hasLens: u32 }
+@group(0) @binding(8) var<uniform> p: Params;
+
+/** Valid keys of batch entry b: lens[b] when lengths were given, else tk. */
+fn keyLen(b: u32) -> u32 {
+  var n = p.tk;
+  if (p.hasLens != 0u) { n = u32(lens[b]); }
+  return n;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -37,7 +46,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let l = lse[r];
   let dr = delta[r];
-  let n = i + (p.tk - p.tq) + 1u;
+  let kl = keyLen(b);
+  let n = select(kl, min(i + (p.tk - p.tq) + 1u, kl), p.causal != 0u);
   for (var j = 0u; j < n; j++) {
     let ko = (b * p.tk + j) * width + h * hd;
     var s = 0.0;

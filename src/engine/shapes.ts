@@ -99,7 +99,28 @@ export function checkAttention(q: Tensor, k: Tensor, v: Tensor, spec: AttentionS
     throw new ShapeError(`${op}: k ${fmt(k.shape)} and v ${fmt(v.shape)} must have batch*tk = ${batch * tk} rows`);
   if (qc !== kc || qc !== vc) throw new ShapeError(`${op}: q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)} widths differ`);
   if (qc % heads !== 0) throw new ShapeError(`${op}: width ${qc} is not a multiple of heads (${heads})`);
+  checkAttentionMask(op, spec);
   return qc / heads;
+}
+
+/** causal must be a boolean when given; keyLengths an Int32Array of `batch` values in [1, tk]. */
+function checkAttentionMask(op: string, spec: AttentionSpec): void {
+  if (spec.causal !== undefined && typeof spec.causal !== 'boolean')
+    throw new ShapeError(`${op}: causal must be a boolean, got ${String(spec.causal)}`);
+  const lens = spec.keyLengths;
+  if (lens === undefined) return;
+  if (!(lens instanceof Int32Array)) throw new ShapeError(`${op}: keyLengths must be an Int32Array`);
+  if (lens.length !== spec.batch)
+    throw new ShapeError(`${op}: keyLengths has ${lens.length} values, batch is ${spec.batch}`);
+  for (let b = 0; b < lens.length; b++)
+    if (!(lens[b] >= 1 && lens[b] <= spec.tk))
+      throw new ShapeError(`${op}: keyLengths[${b}] = ${lens[b]} is outside [1, tk = ${spec.tk}]`);
+}
+
+/** Keys a query sees: a prefix [0, n) of its sequence's keys. Shared by the host sides of every backend. */
+export function attentionVisible(spec: AttentionSpec, b: number, i: number): number {
+  const len = spec.keyLengths ? spec.keyLengths[b] : spec.tk;
+  return spec.causal === false ? len : Math.min(len, i + (spec.tk - spec.tq) + 1);
 }
 
 export function checkLogprob(op: string, logits: Tensor, targets: Tensor): [number, number] {
@@ -189,6 +210,25 @@ export function checkAttentionBackward(
   sameShape(op, out, q);
   checkVector(op, 'lse', lse, spec.batch * spec.heads * spec.tq);
   return headDim;
+}
+
+/** Returns [m, n] of x [M,N]; eps must be a non-negative finite number. */
+export function checkL2normalize(x: Tensor, eps: number): [number, number] {
+  const op = 'l2normalize';
+  const [m, n] = rowsCols(op, 'x', x);
+  if (!(eps >= 0 && Number.isFinite(eps))) throw new ShapeError(`${op}: eps must be a finite number >= 0, got ${eps}`);
+  return [m, n];
+}
+
+/** dy and y [M,N] of equal shape, norm [M]. Returns [m, n]. */
+export function checkL2normalizeBackward(dy: Tensor, y: Tensor, norm: Tensor, eps: number): [number, number] {
+  const op = 'l2normalizeBackward';
+  const [m, n] = rowsCols(op, 'y', y);
+  rowsCols(op, 'dy', dy);
+  sameShape(op, dy, y);
+  checkVector(op, 'norm', norm, m);
+  if (!(eps >= 0 && Number.isFinite(eps))) throw new ShapeError(`${op}: eps must be a finite number >= 0, got ${eps}`);
+  return [m, n];
 }
 
 export function checkLogprobBackward(logits: Tensor, targets: Tensor, lse: Tensor, weight: Tensor): [number, number] {

@@ -75,6 +75,11 @@ export class Tape {
     return this.record([a, b], this.ops.add(a.value, b.value), (g) => [g, g]);
   }
 
+  /** x * s (e.g. logits / temperature for a contrastive loss); backward: g * s. */
+  scale(x: Var, s: number): Var {
+    return this.record([x], this.ops.scale(x.value, s), (g) => [this.ops.scale(g, s)]);
+  }
+
   addBias(x: Var, bias: Var): Var {
     return this.record([x, bias], this.ops.addBias(x.value, bias.value), (g) => [
       g,
@@ -99,6 +104,15 @@ export class Tape {
     );
   }
 
+  /**
+   * Row-wise L2 normalization of x [M,N]: y = x / max(||x_r||, eps). The backward reads this op's output y, so y
+   * must not be overwritten in place (do not pass it to nll directly; scale or matmul it first).
+   */
+  l2normalize(x: Var, eps = 1e-12): Var {
+    const { y, norm } = this.ops.l2normalize(x.value, eps);
+    return this.record([x], y, (g) => [this.ops.l2normalizeBackward(g, y, norm, eps)], [norm]);
+  }
+
   /** table [V,D] gathered at ids; `idsHost` must hold the same ids (the backward scatter is planned on the host). */
   embedding(table: Var, ids: Tensor, idsHost: Int32Array): Var {
     if (ids.size !== idsHost.length) throw new ShapeError(`embedding: ids tensor has ${ids.size} ids, host copy ${idsHost.length}`);
@@ -108,6 +122,10 @@ export class Tape {
     ]);
   }
 
+  /**
+   * Multi-head attention (causal by default; `causal: false` and `keyLengths` for padded bidirectional encoders,
+   * see AttentionSpec). The spec, keyLengths included, is reused by the backward pass: do not mutate it meanwhile.
+   */
   attention(q: Var, k: Var, v: Var, spec: AttentionSpec): Var {
     const { out, lse } = this.ops.attention(q.value, k.value, v.value, spec);
     return this.record(
@@ -145,7 +163,8 @@ export class Tape {
   }
 
   /**
-   * Reverse pass from a scalar root produced by nll(). Leaves a fresh gradient (owned by the caller) on every
+   * Reverse pass from a scalar root produced by nll(), which must be the last recorded op (a contrastive loss is
+   * nll over scale(matmul(q, p, { transB: true }), 1 / tau) with targets 0..B-1). Leaves a fresh gradient (owned by the caller) on every
    * param reached; intermediate gradients belong to the tape and are freed by dispose().
    */
   backward(root: Var): void {

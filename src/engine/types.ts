@@ -39,8 +39,15 @@ export interface MatmulOptions {
 
 /**
  * Multi-head attention over packed heads. q: [batch*tq, heads*headDim]; k, v: [batch*tk, heads*headDim].
- * Causal with an offset: query i (0-based within its sequence) sees keys j <= i + (tk - tq). tq = tk is the
- * training case; tq = 1 with tk = cache length + 1 is decoding with a KV cache.
+ * Causal (the default) with an offset: query i (0-based within its sequence) sees keys j <= i + (tk - tq). tq = tk
+ * is the training case; tq = 1 with tk = cache length + 1 is decoding with a KV cache. Non-causal (`causal: false`,
+ * BERT-style encoders): every query sees every valid key.
+ *
+ * Padding: with `keyLengths`, keys j >= keyLengths[b] of batch entry b are masked out (for every query of that
+ * entry, on top of the causal mask). Query rows are never masked: a query at a padded position (i >= len) still
+ * gets an output, a softmax over the valid keys it sees, and an lse; callers ignore those rows (e.g. mean pooling
+ * gives them weight 0, so they also get zero gradient). Masked keys get zero dk and dv. Every query sees at least
+ * key 0, so no softmax row is empty.
  */
 export interface AttentionSpec {
   batch: number;
@@ -49,6 +56,13 @@ export interface AttentionSpec {
   tk: number;
   /** Defaults to 1/sqrt(headDim). */
   scale?: number;
+  /** Causal mask (default true). false: bidirectional attention over all valid keys. */
+  causal?: boolean;
+  /**
+   * Host data: the number of valid keys of each batch entry, `batch` values with 1 <= len <= tk. Keys j >= len
+   * are masked out for that entry. Omitted: every key is valid.
+   */
+  keyLengths?: Int32Array;
 }
 
 export interface SampleOptions {
@@ -111,11 +125,25 @@ export interface Ops {
   /** GELU, tanh approximation (GPT-2 / BERT). */
   gelu(x: Tensor): Tensor;
   geluBackward(dy: Tensor, x: Tensor): Tensor;
-  /** Causal attention; lse [batch*heads*tq] is the per-row log-sum-exp kept for the backward pass. */
+  /**
+   * Attention (causal by default; see AttentionSpec for bidirectional and padded keys); lse [batch*heads*tq] is
+   * the per-row log-sum-exp kept for the backward pass.
+   */
   attention(q: Tensor, k: Tensor, v: Tensor, spec: AttentionSpec): { out: Tensor; lse: Tensor };
   attentionBackward(
     dOut: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, spec: AttentionSpec,
   ): { dq: Tensor; dk: Tensor; dv: Tensor };
+
+  /**
+   * Row-wise L2 normalization of x [M,N]: norm[r] = sqrt(sum_j x[r,j]^2) ([M]), y = x / max(norm, eps) (E5's
+   * normalized embeddings). norm is the unclamped norm, kept for the backward pass.
+   */
+  l2normalize(x: Tensor, eps: number): { y: Tensor; norm: Tensor };
+  /**
+   * dx of l2normalize from its outputs y and norm and the same eps: where norm >= eps,
+   * dx = (dy - y * (y . dy)) / norm; where norm < eps (clamped rows, y = x / eps), dx = dy / eps.
+   */
+  l2normalizeBackward(dy: Tensor, y: Tensor, norm: Tensor, eps: number): Tensor;
 
   // ---- loss and sampling --------------------------------------------------------------------------------
   /** Fused log-softmax + gather: logp[r] = logits[r, targets[r]] - logsumexp(logits[r]). Never builds probs. */

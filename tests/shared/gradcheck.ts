@@ -128,8 +128,9 @@ function matmulCase(rng: Rng, opts: MatmulOptions): GradCase {
 
 function attentionCase(rng: Rng, spec: AttentionSpec, headDim: number): GradCase {
   const w = spec.heads * headDim;
+  const mask = `${spec.causal === false ? ' bidir' : ''}${spec.keyLengths ? ` lens${Array.from(spec.keyLengths).join(',')}` : ''}`;
   return {
-    name: `attention b${spec.batch} h${spec.heads} tq${spec.tq} tk${spec.tk} d${headDim}${spec.scale ? ` scale${spec.scale}` : ''}`,
+    name: `attention b${spec.batch} h${spec.heads} tq${spec.tq} tk${spec.tk} d${headDim}${spec.scale ? ` scale${spec.scale}` : ''}${mask}`,
     inputs: [input(rng, 'q', [spec.batch * spec.tq, w], -2, 2), input(rng, 'k', [spec.batch * spec.tk, w], -2, 2), input(rng, 'v', [spec.batch * spec.tk, w])],
     forward(ops, [q, k, v]) {
       const { out, lse } = ops.attention(q, k, v, spec);
@@ -227,6 +228,43 @@ export function standardGradCases(seed = 7): GradCase[] {
     attentionCase(rng, { batch: 2, heads: 2, tq: 2, tk: 5 }, 3),
     attentionCase(rng, { batch: 1, heads: 3, tq: 1, tk: 4 }, 4),
     attentionCase(rng, { batch: 2, heads: 1, tq: 3, tk: 3, scale: 0.8 }, 5),
+    attentionCase(rng, { batch: 2, heads: 2, tq: 4, tk: 4, causal: false }, 3),
+    attentionCase(rng, { batch: 3, heads: 2, tq: 5, tk: 5, causal: false, keyLengths: Int32Array.of(1, 5, 3) }, 3),
+    attentionCase(rng, { batch: 2, heads: 1, tq: 2, tk: 5, causal: false, keyLengths: Int32Array.of(3, 5), scale: 0.9 }, 5),
+    attentionCase(rng, { batch: 3, heads: 2, tq: 4, tk: 4, keyLengths: Int32Array.of(1, 4, 2) }, 3),
+    {
+      name: 'l2normalize',
+      inputs: [input(rng, 'x', [3, 5], -2, 2)],
+      forward(ops, [x]) {
+        const { y, norm } = ops.l2normalize(x, 1e-12);
+        ops.dispose(norm);
+        return y;
+      },
+      backward(ops, [x], d) {
+        const { y, norm } = ops.l2normalize(x, 1e-12);
+        const dx = ops.l2normalizeBackward(d, y, norm, 1e-12);
+        ops.dispose(y);
+        ops.dispose(norm);
+        return [dx];
+      },
+    },
+    {
+      // eps = 1: rows 0 and 2 (norms ~0.1) are clamped (y = x / eps), row 1 (norm ~4) is not.
+      name: 'l2normalize clamped rows',
+      inputs: [{ name: 'x', shape: [3, 4], data: rng.uniformArray(12, -1, 1).map((v, i) => (i >= 4 && i < 8 ? 2 + v : 0.05 * v)) }],
+      forward(ops, [x]) {
+        const { y, norm } = ops.l2normalize(x, 1);
+        ops.dispose(norm);
+        return y;
+      },
+      backward(ops, [x], d) {
+        const { y, norm } = ops.l2normalize(x, 1);
+        const dx = ops.l2normalizeBackward(d, y, norm, 1);
+        ops.dispose(y);
+        ops.dispose(norm);
+        return [dx];
+      },
+    },
     {
       // logprobBackward writes (softmax - onehot) * weight = d(-sum(weight * logp))/dlogits, so weight = -R.
       name: 'logprob',

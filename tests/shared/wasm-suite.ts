@@ -124,6 +124,10 @@ const ATT: [AttentionSpec, number, string][] = [
   [{ batch: 3, heads: 2, tq: 1, tk: 70 }, 33, 'decode, d33'],
   [{ batch: 2, heads: 2, tq: 40, tk: 40, scale: 0.3 }, 32, 'train, scale 0.3'],
   [{ batch: 1, heads: 2, tq: 70, tk: 133 }, 17, 'long prefix'],
+  [{ batch: 2, heads: 3, tq: 9, tk: 9, causal: false }, 5, 'bidir, d5'],
+  [{ batch: 3, heads: 2, tq: 41, tk: 41, causal: false, keyLengths: Int32Array.of(1, 41, 39) }, 33, 'bidir padded, d33'],
+  [{ batch: 2, heads: 2, tq: 6, tk: 17, causal: false, keyLengths: Int32Array.of(9, 17) }, 3, 'bidir padded prefix'],
+  [{ batch: 3, heads: 1, tq: 12, tk: 12, keyLengths: Int32Array.of(1, 12, 5) }, 4, 'causal padded'],
 ];
 const attentionCases: KernelCase[] = ATT.map(([spec, d, label]): KernelCase => ({
   kernel: 'attention',

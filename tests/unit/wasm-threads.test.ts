@@ -44,7 +44,7 @@ function attentionBits(spec: AttentionSpec, d: number): BitCase {
   const r = inputs(spec.tq * 31 + spec.tk + d);
   const [q, k, v, g] = [r.f(spec.batch * spec.tq * w, -2, 2), r.f(spec.batch * spec.tk * w, -2, 2), r.f(spec.batch * spec.tk * w), r.f(spec.batch * spec.tq * w)];
   return {
-    name: `attention b${spec.batch} h${spec.heads} tq${spec.tq} tk${spec.tk} d${d} fwd+bwd`,
+    name: `attention b${spec.batch} h${spec.heads} tq${spec.tq} tk${spec.tk} d${d}${spec.causal === false ? ' bidir' : ''}${spec.keyLengths ? ` lens ${Array.from(spec.keyLengths).join(',')}` : ''} fwd+bwd`,
     build: (o) => {
       const [tq, tk, tv, tg] = [o.tensor(q, [spec.batch * spec.tq, w]), o.tensor(k, [spec.batch * spec.tk, w]), o.tensor(v, [spec.batch * spec.tk, w]), o.tensor(g, [spec.batch * spec.tq, w])];
       const { out, lse } = o.attention(tq, tk, tv, spec);
@@ -99,6 +99,8 @@ const CASES: BitCase[] = [
   attentionBits({ batch: 8, heads: 4, tq: 128, tk: 128 }, 32),
   attentionBits({ batch: 3, heads: 3, tq: 37, tk: 50 }, 5),
   attentionBits({ batch: 2, heads: 4, tq: 1, tk: 300 }, 16),
+  attentionBits({ batch: 4, heads: 4, tq: 64, tk: 64, causal: false, keyLengths: Int32Array.of(1, 64, 30, 63) }, 16),
+  attentionBits({ batch: 3, heads: 2, tq: 37, tk: 37, causal: false }, 5),
   pointwiseBits((1 << 20) + 3),
   pointwiseBits(1001),
 ];

@@ -3,6 +3,7 @@ import { attentionCases } from './attention.ts';
 import { elementwiseCases } from './elementwise.ts';
 import { embeddingCases } from './embedding.ts';
 import { geluCases } from './gelu.ts';
+import { l2normalizeCases } from './l2normalize.ts';
 import { layernormCases } from './layernorm.ts';
 import { logprobCases } from './logprob.ts';
 import { matmulCases } from './matmul.ts';
@@ -25,4 +26,5 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   ...logprobCases,
   ...sampleCases,
   ...topkCases,
+  ...l2normalizeCases,
 ];

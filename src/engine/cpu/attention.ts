@@ -1,6 +1,8 @@
-// Causal multi-head attention over packed heads (see AttentionSpec). Query i of a sequence sees keys
-// j <= i + (tk - tq). Scores and sums in float64; lse [batch, heads, tq] is kept for the backward pass.
-import { checkAttention, checkAttentionBackward } from '../shapes.ts';
+// Multi-head attention over packed heads (see AttentionSpec). Causal by default: query i of a sequence sees keys
+// j <= i + (tk - tq); non-causal: every key. keyLengths masks keys j >= len of a batch entry. Either way a query sees
+// a prefix [0, n) of its sequence's keys (attentionVisible). Scores and sums in float64; lse [batch, heads, tq] is
+// kept for the backward pass.
+import { attentionVisible, checkAttention, checkAttentionBackward } from '../shapes.ts';
 import type { AttentionSpec, Tensor } from '../types.ts';
 import { f32, f32Tensor } from './tensor.ts';
 
@@ -11,8 +13,8 @@ interface Layout {
   /** Row offset of q/k within the packed tensors, column offset of the head. */
   qRow: (b: number, i: number) => number;
   kRow: (b: number, j: number) => number;
-  /** Number of keys query i sees. */
-  seen: (i: number) => number;
+  /** Number of keys query i of batch entry b sees (keys 0 .. seen-1). */
+  seen: (b: number, i: number) => number;
 }
 
 function layout(spec: AttentionSpec, headDim: number): Layout {
@@ -23,7 +25,7 @@ function layout(spec: AttentionSpec, headDim: number): Layout {
     scale: spec.scale ?? 1 / Math.sqrt(headDim),
     qRow: (b, i) => (b * spec.tq + i) * width,
     kRow: (b, j) => (b * spec.tk + j) * width,
-    seen: (i) => i + (spec.tk - spec.tq) + 1,
+    seen: (b, i) => attentionVisible(spec, b, i),
   };
 }
 
@@ -35,7 +37,7 @@ function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, n: number
 
 /** Scaled scores of one query row against its visible keys, into s[0 .. seen). */
 function scores(L: Layout, Q: Float32Array, K: Float32Array, b: number, h: number, i: number, s: Float64Array): number {
-  const n = L.seen(i);
+  const n = L.seen(b, i);
   const qo = L.qRow(b, i) + h * L.headDim;
   for (let j = 0; j < n; j++) s[j] = L.scale * dot(Q, qo, K, L.kRow(b, j) + h * L.headDim, L.headDim);
   return n;

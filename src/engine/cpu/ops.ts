@@ -6,6 +6,7 @@ import { attention, attentionBackward } from './attention.ts';
 import { add, addBias, mul, scale } from './elementwise.ts';
 import { embedding, embeddingBackward } from './embedding.ts';
 import { gelu, geluBackward } from './gelu.ts';
+import { l2normalize, l2normalizeBackward } from './l2normalize.ts';
 import { layernorm, layernormBackward } from './layernorm.ts';
 import { logprob, logprobBackward, logprobUnfused } from './logprob.ts';
 import { matmul, matmulInt8 } from './matmul.ts';
@@ -65,6 +66,8 @@ export function createCpuOps(): Ops {
     geluBackward,
     attention,
     attentionBackward,
+    l2normalize,
+    l2normalizeBackward,
     logprob,
     logprobBackward,
     logprobUnfused,

@@ -1,7 +1,7 @@
 // The webgpu implementation of Ops: the shared shape checks of ../shapes.ts, then one kernel host file per family.
 import {
   checkAddBias, checkAdamW, checkAttention, checkAttentionBackward, checkCopyRows, checkElementwise, checkEmbedding,
-  checkEmbeddingBackward, checkHostData, checkLayernorm, checkLayernormBackward, checkLogprob, checkLogprobBackward,
+  checkEmbeddingBackward, checkHostData, checkL2normalize, checkL2normalizeBackward, checkLayernorm, checkLayernormBackward, checkLogprob, checkLogprobBackward,
   checkMatmul, checkMatmulInt8, checkSample, checkWrite, expectAlive, expectDtype, rowsCols, sizeOf,
 } from '../shapes.ts';
 import type { DType, Ops } from '../types.ts';
@@ -14,6 +14,7 @@ import * as emb from './kernels/embedding.ts';
 import * as ln from './kernels/layernorm.ts';
 import * as ge from './kernels/gelu.ts';
 import * as att from './kernels/attention.ts';
+import * as l2 from './kernels/l2normalize.ts';
 import * as lp from './kernels/logprob.ts';
 import * as smp from './kernels/sample.ts';
 import * as opt from './kernels/adamw.ts';
@@ -115,6 +116,14 @@ export function createGpuOps(ctx: GpuContext): Ops {
     attentionBackward(dOut, q, k, v, out, lse, spec) {
       const headDim = checkAttentionBackward(dOut, q, k, v, out, lse, spec);
       return att.attentionBackward(ctx, g(dOut), g(q), g(k), g(v), g(out), g(lse), spec, headDim);
+    },
+    l2normalize(x, eps) {
+      const [m, n] = checkL2normalize(x, eps);
+      return l2.l2normalize(ctx, g(x), m, n, eps);
+    },
+    l2normalizeBackward(dy, y, norm, eps) {
+      const [m, n] = checkL2normalizeBackward(dy, y, norm, eps);
+      return l2.l2normalizeBackward(ctx, g(dy), g(y), g(norm), m, n, eps);
     },
     logprob(logits, targets) {
       const [rows, vocab] = checkLogprob('logprob', logits, targets);

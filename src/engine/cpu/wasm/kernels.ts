@@ -13,15 +13,18 @@ export interface Kernels {
   logprobRows(x: number, t: number, logp: number, lse: number, vocab: number, r0: number, r1: number): void;
   logprobBackwardRows(x: number, t: number, lse: number, w: number, vocab: number, r0: number, r1: number): void;
   attentionForward(q: number, k: number, v: number, out: number, lse: number, heads: number, tq: number, tk: number,
-    d: number, scale: number, p0: number, p1: number, s: number, work: number): void;
+    d: number, scale: number, p0: number, p1: number, s: number, work: number, causal: number, lens: number): void;
   attentionBackward(dout: number, q: number, k: number, v: number, out: number, lse: number, dq: number, dk: number,
     dv: number, heads: number, tq: number, tk: number, d: number, scale: number, p0: number, p1: number, ps: number,
-    dps: number, work: number): void;
+    dps: number, work: number, causal: number, lens: number): void;
   layernormRows(x: number, g: number, b: number, y: number, mean: number, rstd: number, n: number, eps: number,
     r0: number, r1: number): void;
   layernormBackwardRows(dy: number, x: number, g: number, mean: number, rstd: number, dx: number, dg: number,
     db: number, n: number, r0: number, r1: number): void;
   f64ToF32(src: number, dst: number, n: number): void;
+  l2normalizeRows(x: number, y: number, norm: number, n: number, eps: number, r0: number, r1: number): void;
+  l2normalizeBackwardRows(dy: number, y: number, norm: number, dx: number, n: number, eps: number, r0: number,
+    r1: number): void;
   gelu(x: number, y: number, i0: number, i1: number): void;
   geluBackward(dy: number, x: number, dx: number, i0: number, i1: number): void;
   adamw(p: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number, wd: number,

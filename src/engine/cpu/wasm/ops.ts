@@ -1,6 +1,7 @@
 // The fast cpu Ops: tensors live in WebAssembly memory and the hot ops run WebAssembly SIMD kernels
-// (assembly/*.ts): matmul (all transpositions), logprob and its backward, attention forward/backward, layernorm
-// forward/backward, GELU forward/backward, AdamW, plus the cheap elementwise ops and column sums. The rest
+// (assembly/*.ts): matmul (all transpositions), logprob and its backward, attention forward/backward (causal or
+// bidirectional, with padded keys), layernorm forward/backward, L2 normalization forward/backward, GELU
+// forward/backward, AdamW, plus the cheap elementwise ops and column sums. The rest
 // (int8 matmul, embedding backward, sum, sampling, the unfused logprob anchor) runs the TypeScript reference on
 // views of the same memory. Same shape checks and errors as the reference (src/engine/shapes.ts).
 //
@@ -10,7 +11,7 @@
 import { ShapeError } from '../../errors.ts';
 import {
   checkAdamW, checkAddBias, checkAttention, checkAttentionBackward, checkCopyRows, checkElementwise, checkEmbedding,
-  checkHostData, checkIndices, checkLayernorm, checkLayernormBackward, checkLogprob, checkLogprobBackward, checkMatmul,
+  checkHostData, checkIndices, checkL2normalize, checkL2normalizeBackward, checkLayernorm, checkLayernormBackward, checkLogprob, checkLogprobBackward, checkMatmul,
   checkWrite, expectAlive, expectDtype, fmt, rowsCols, sameShape,
 } from '../../shapes.ts';
 import type { AnyTypedArray, AttentionSpec, DType, Int8Weight, Ops, Tensor } from '../../types.ts';
@@ -110,6 +111,16 @@ export function createWasmOps(rt: WasmRuntime): Ops {
     k.f64ToF32(acc, out.ptr, n);
     rt.release(acc, n * 8);
     return out;
+  };
+
+  /** keyLengths copied into WebAssembly memory for the attention kernels: [pointer (0 when absent), bytes]. */
+  const keyLengths = (spec: AttentionSpec): [number, number] => {
+    const lens = spec.keyLengths;
+    if (!lens) return [0, 0];
+    const bytes = lens.length * 4;
+    const ptr = rt.alloc(bytes);
+    rt.i32.set(lens, ptr >>> 2);
+    return [ptr, bytes];
   };
 
   const ops: Ops = {
@@ -279,8 +290,10 @@ export function createWasmOps(rt: WasmRuntime): Ops {
       const pairs = batch * heads;
       const sBytes = tq * tk * 4;
       const chunk = chunking(pairs, 2 * pairs * tq * tk * d, PARALLEL_MIN.attention, 1);
+      const causal = spec.causal === false ? 0 : 1;
+      const [lens, lensBytes] = keyLengths(spec);
       const args = (s: number, work: number): number[] =>
-        [Q.ptr, K.ptr, V.ptr, out.ptr, lse.ptr, heads, tq, tk, d, scale, 0, pairs, s, work];
+        [Q.ptr, K.ptr, V.ptr, out.ptr, lse.ptr, heads, tq, tk, d, scale, 0, pairs, s, work, causal, lens];
       const s0 = rt.alloc(sBytes);
       if (chunk === null) {
         k.attentionForward(...(args(s0, rt.work[0]) as Parameters<typeof k.attentionForward>));
@@ -293,6 +306,7 @@ export function createWasmOps(rt: WasmRuntime): Ops {
         }
       }
       rt.release(s0, sBytes);
+      rt.release(lens, lensBytes);
       return { out, lse };
     },
     attentionBackward(dOut, q, kt, v, out, lse, spec: AttentionSpec) {
@@ -308,8 +322,11 @@ export function createWasmOps(rt: WasmRuntime): Ops {
       const sBytes = tq * tk * 4;
       // Each pair writes its own rows (batch) and columns (head) of dq/dk/dv, every element exactly once.
       const chunk = chunking(pairs, 5 * pairs * tq * tk * d, PARALLEL_MIN.attention, 1);
+      const causal = spec.causal === false ? 0 : 1;
+      const [lens, lensBytes] = keyLengths(spec);
       const args = (ps: number, work: number): number[] =>
-        [DO.ptr, Q.ptr, K.ptr, V.ptr, O.ptr, L.ptr, dq.ptr, dk.ptr, dv.ptr, heads, tq, tk, d, scale, 0, pairs, ps, ps + sBytes, work];
+        [DO.ptr, Q.ptr, K.ptr, V.ptr, O.ptr, L.ptr, dq.ptr, dk.ptr, dv.ptr, heads, tq, tk, d, scale, 0, pairs, ps, ps + sBytes, work,
+          causal, lens];
       const s0 = rt.alloc(2 * sBytes);
       if (chunk === null) {
         k.attentionBackward(...(args(s0, rt.work[0]) as Parameters<typeof k.attentionBackward>));
@@ -322,7 +339,25 @@ export function createWasmOps(rt: WasmRuntime): Ops {
         }
       }
       rt.release(s0, 2 * sBytes);
+      rt.release(lens, lensBytes);
       return { dq, dk, dv };
+    },
+    l2normalize(x, eps) {
+      const op = 'l2normalize';
+      const [m, n] = checkL2normalize(x, eps);
+      const X = own(op, x);
+      const y = fresh([m, n]);
+      const norm = fresh([m]);
+      k.l2normalizeRows(X.ptr, y.ptr, norm.ptr, n, Math.fround(eps), 0, m);
+      return { y, norm };
+    },
+    l2normalizeBackward(dy, y, norm, eps) {
+      const op = 'l2normalizeBackward';
+      const [m, n] = checkL2normalizeBackward(dy, y, norm, eps);
+      const [DY, Y, N] = [own(op, dy), own(op, y), own(op, norm)];
+      const dx = fresh([m, n]);
+      k.l2normalizeBackwardRows(DY.ptr, Y.ptr, N.ptr, dx.ptr, n, Math.fround(eps), 0, m);
+      return dx;
     },
 
     // ---- loss and sampling --------------------------------------------------------------------------------

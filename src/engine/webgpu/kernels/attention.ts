@@ -1,6 +1,8 @@
 // Host side of attention.wgsl (flash-style forward: one thread per (batch, head, query row), online softmax,
 // private output accumulator) and the backward kernels attention_bwd_delta.wgsl (D = dO . O),
 // attention_bwd_dq.wgsl (per query row) and attention_bwd_dkdv.wgsl (per key row). No atomics: deterministic.
+// Masks (AttentionSpec): `causal` goes in the uniform block; keyLengths, when given, are uploaded per call as a small
+// i32 buffer (released once the dispatches are submitted); without them a shared 1-element placeholder is bound.
 import { GpuContext, Params } from '../context.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { AttentionSpec } from '../../types.ts';
@@ -25,7 +27,23 @@ function params(rows: number, rowStride: number, spec: AttentionSpec, headDim: n
     .u32(spec.tk)
     .u32(spec.heads)
     .u32(headDim)
-    .f32(spec.scale ?? 1 / Math.sqrt(headDim));
+    .f32(spec.scale ?? 1 / Math.sqrt(headDim))
+    .u32(spec.causal === false ? 0 : 1)
+    .u32(spec.keyLengths ? 1 : 0);
+}
+
+/** One never-released 1-element i32 buffer per context, bound when no keyLengths are given. */
+const placeholders = new WeakMap<GpuContext, GpuTensor>();
+
+/** The lengths binding: [buffer, owned] where owned buffers are released by the caller after its dispatches. */
+function lengthsBuffer(ctx: GpuContext, spec: AttentionSpec): [GpuTensor, boolean] {
+  if (spec.keyLengths) return [ctx.upload(spec.keyLengths, [spec.keyLengths.length], 'i32'), true];
+  let t = placeholders.get(ctx);
+  if (!t) {
+    t = ctx.upload(new Int32Array(1), [1], 'i32');
+    placeholders.set(ctx, t);
+  }
+  return [t, false];
 }
 
 export function attention(
@@ -36,13 +54,15 @@ export function attention(
   const out = ctx.empty(q.shape, 'f32', 'attention.out');
   const lse = ctx.empty([rows], 'f32', 'attention.lse');
   const { workgroups, rowStride } = launch1d(ctx, rows, WG);
+  const [lens, owned] = lengthsBuffer(ctx, spec);
   ctx.dispatch({
     shader: 'attention',
     overrides: { WG },
-    buffers: [q, k, v, out, lse],
+    buffers: [q, k, v, out, lse, lens],
     params: params(rows, rowStride, spec, headDim),
     workgroups,
   });
+  if (owned) ctx.release(lens);
   return { out, lse };
 }
 
@@ -58,6 +78,7 @@ export function attentionBackward(
   const dk = ctx.empty(k.shape, 'f32', 'attention.dk');
   const dv = ctx.empty(v.shape, 'f32', 'attention.dv');
   const ql = launch1d(ctx, qRows, WG);
+  const [lens, owned] = lengthsBuffer(ctx, spec);
   ctx.dispatch({
     shader: 'attention_bwd_delta',
     overrides: { WG },
@@ -68,7 +89,7 @@ export function attentionBackward(
   ctx.dispatch({
     shader: 'attention_bwd_dq',
     overrides: { WG },
-    buffers: [dOut, q, k, v, lse, delta, dq],
+    buffers: [dOut, q, k, v, lse, delta, dq, lens],
     params: params(qRows, ql.rowStride, spec, headDim),
     workgroups: ql.workgroups,
   });
@@ -76,10 +97,11 @@ export function attentionBackward(
   ctx.dispatch({
     shader: 'attention_bwd_dkdv',
     overrides: { WG },
-    buffers: [dOut, q, k, v, lse, delta, dk, dv],
+    buffers: [dOut, q, k, v, lse, delta, dk, dv, lens],
     params: params(kRows, kl.rowStride, spec, headDim),
     workgroups: kl.workgroups,
   });
   ctx.release(delta);
+  if (owned) ctx.release(lens);
   return { dq, dk, dv };
 }

@@ -1,12 +1,26 @@
-// Causal multi-head attention over packed heads, one (batch, head) pair at a time over pairs [p0, p1).
-// Query i sees keys j < i + (tk - tq) + 1. Per pair, the score matrix S = Q K^T [tq, tk] is materialized in
-// scratch and every product goes through gemm (strided views of the packed q/k/v, no copies):
+// Multi-head attention over packed heads, one (batch, head) pair at a time over pairs [p0, p1).
+// Query i of batch entry b sees keys j < n(b, i): causal (causal != 0) n = min(i + (tk - tq) + 1, len_b), else
+// n = len_b, where len_b = lens[b] (i32 array at `lens`) or tk when lens is 0. Per pair, the score matrix
+// S = Q K^T [tq, tk] is materialized in scratch and every product goes through gemm (strided views of the packed
+// q/k/v, no copies):
 //   forward:  P = softmax(scale S) (masked), lse = row log-sum-exp, out = P V
 //   backward: P = exp(scale S - lse), dP = dO V^T, dS = P * (dP - rowdot(dO, O)),
 //             dV = P^T dO, dK = scale dS^T Q, dQ = scale dS K
 // Pairs write disjoint blocks of the outputs, so any split of pairs between threads gives the same bits.
 import { gemm, gemmPath } from './gemm';
 import { expv, exps, hmax, hsum64 } from './simd';
+
+/** Keys query i of a sequence with `len` valid keys sees. */
+@inline
+function visible(i: i32, off: i32, len: i32, causal: i32): i32 {
+  return causal != 0 ? min(i + off + 1, len) : len;
+}
+
+/** Valid keys of batch entry b. */
+@inline
+function keyLen(lens: usize, b: i32, tk: i32): i32 {
+  return lens != 0 ? load<i32>(lens + <usize>b * 4) : tk;
+}
 
 /** Scales s[0..n) by `scale` in place and returns the max. */
 function scaleMax(s: usize, n: i32, scale: f32): f32 {
@@ -74,7 +88,7 @@ function scaleBlock(c: usize, rows: i32, cols: i32, ld: i32, k: f32): void {
 
 export function attentionForward(
   q: usize, k: usize, v: usize, out: usize, lse: usize,
-  heads: i32, tq: i32, tk: i32, d: i32, scale: f32, p0: i32, p1: i32, s: usize, work: usize,
+  heads: i32, tq: i32, tk: i32, d: i32, scale: f32, p0: i32, p1: i32, s: usize, work: usize, causal: i32, lens: usize,
 ): void {
   const width = heads * d;
   const off = tk - tq;
@@ -83,6 +97,7 @@ export function attentionForward(
   for (let pair = p0; pair < p1; pair++) {
     const b = pair / heads;
     const h = pair % heads;
+    const len = keyLen(lens, b, tk);
     const qb = q + <usize>(b * tq * width + h * d) * 4;
     const kb = k + <usize>(b * tk * width + h * d) * 4;
     const vb = v + <usize>(b * tk * width + h * d) * 4;
@@ -90,7 +105,7 @@ export function attentionForward(
     gemm(pathS, tq, tk, d, qb, width, 1, kb, 1, width, s, tk, work);
     for (let i = 0; i < tq; i++) {
       const row = s + <usize>i * <usize>tk * 4;
-      const n = i + off + 1;
+      const n = visible(i, off, len, causal);
       const m = scaleMax(row, n, scale);
       const z = expSum(row, n, m);
       scaleRow(row, n, <f32>(1 / z));
@@ -104,6 +119,7 @@ export function attentionForward(
 export function attentionBackward(
   dout: usize, q: usize, k: usize, v: usize, out: usize, lse: usize, dq: usize, dk: usize, dv: usize,
   heads: i32, tq: i32, tk: i32, d: i32, scale: f32, p0: i32, p1: i32, ps: usize, dps: usize, work: usize,
+  causal: i32, lens: usize,
 ): void {
   const width = heads * d;
   const off = tk - tq;
@@ -114,13 +130,14 @@ export function attentionBackward(
   for (let pair = p0; pair < p1; pair++) {
     const b = pair / heads;
     const h = pair % heads;
+    const len = keyLen(lens, b, tk);
     const qo = <usize>(b * tq * width + h * d) * 4;
     const ko = <usize>(b * tk * width + h * d) * 4;
     // P = exp(scale S - lse), masked entries 0.
     gemm(pathS, tq, tk, d, q + qo, width, 1, k + ko, 1, width, ps, tk, work);
     for (let i = 0; i < tq; i++) {
       const row = ps + <usize>i * <usize>tk * 4;
-      const n = i + off + 1;
+      const n = visible(i, off, len, causal);
       const l = load<f32>(lse + <usize>(pair * tq + i) * 4);
       const lv = f32x4.splat(l);
       let j = 0;
@@ -148,7 +165,7 @@ export function attentionBackward(
       const Dv = f32x4.splat(D);
       const prow = ps + <usize>i * <usize>tk * 4;
       const drow = dps + <usize>i * <usize>tk * 4;
-      const n = i + off + 1;
+      const n = visible(i, off, len, causal);
       let j = 0;
       for (; j + 4 <= n; j += 4) {
         const o = <usize>j * 4;

@@ -5,7 +5,7 @@
 export { gemm, gemmPath, gemmScratchBytes } from './gemm';
 export { logprobRows, logprobBackwardRows } from './logprob';
 export { attentionForward, attentionBackward } from './attention';
-export { layernormRows, layernormBackwardRows, f64ToF32 } from './norm';
+export { layernormRows, layernormBackwardRows, f64ToF32, l2normalizeRows, l2normalizeBackwardRows } from './norm';
 export { gelu, geluBackward, adamw, add, mul, scale, addBias, sumRows } from './pointwise';
 
 /** First byte the host allocator may use (after any static data of this module). */

@@ -125,3 +125,71 @@ export function layernormBackwardRows(
 export function f64ToF32(src: usize, dst: usize, n: i32): void {
   for (let j = 0; j < n; j++) store<f32>(dst + <usize>j * 4, <f32>load<f64>(src + <usize>j * 8));
 }
+
+/** sum of x[j] * y[j] in float64 (two f64x2 lanes + scalar tail). */
+function rowDot(x: usize, y: usize, n: i32): f64 {
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const c = <usize>j * 4;
+    const u = v128.load(x + c);
+    const v = v128.load(y + c);
+    a0 = f64x2.add(a0, f64x2.mul(f64x2.promote_low_f32x4(u), f64x2.promote_low_f32x4(v)));
+    a1 = f64x2.add(a1, f64x2.mul(
+      f64x2.promote_low_f32x4(v128.shuffle<f32>(u, u, 2, 3, 0, 1)),
+      f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)),
+    ));
+  }
+  const a = f64x2.add(a0, a1);
+  let s = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  for (; j < n; j++) {
+    const c = <usize>j * 4;
+    s += <f64>load<f32>(x + c) * <f64>load<f32>(y + c);
+  }
+  return s;
+}
+
+/**
+ * Row-wise L2 normalization, rows [r0, r1): norm = sqrt(sum x^2) (float64 sum, rounded to f32),
+ * y = x / max(norm, eps) (f32 division, as the reference's once-rounded quotient).
+ */
+export function l2normalizeRows(x: usize, y: usize, norm: usize, n: i32, eps: f32, r0: i32, r1: i32): void {
+  for (let i = r0; i < r1; i++) {
+    const o = <usize>i * <usize>n * 4;
+    const nr = <f32>Math.sqrt(rowDot(x + o, x + o, n));
+    const dv = f32x4.splat(max(nr, eps));
+    const d = max(nr, eps);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const c = o + <usize>j * 4;
+      v128.store(y + c, f32x4.div(v128.load(x + c), dv));
+    }
+    for (; j < n; j++) {
+      const c = o + <usize>j * 4;
+      store<f32>(y + c, load<f32>(x + c) / d);
+    }
+    store<f32>(norm + <usize>i * 4, nr);
+  }
+}
+
+/** dx = (dy - y (y . dy)) / norm where norm >= eps, dy / eps where norm < eps; rows [r0, r1). */
+export function l2normalizeBackwardRows(dy: usize, y: usize, norm: usize, dx: usize, n: i32, eps: f32, r0: i32, r1: i32): void {
+  for (let i = r0; i < r1; i++) {
+    const o = <usize>i * <usize>n * 4;
+    const nr = load<f32>(norm + <usize>i * 4);
+    if (nr < eps) {
+      for (let j = 0; j < n; j++) {
+        const c = o + <usize>j * 4;
+        store<f32>(dx + c, <f32>(<f64>load<f32>(dy + c) / <f64>eps));
+      }
+      continue;
+    }
+    const s = rowDot(y + o, dy + o, n);
+    const nd = <f64>nr;
+    for (let j = 0; j < n; j++) {
+      const c = o + <usize>j * 4;
+      store<f32>(dx + c, <f32>((<f64>load<f32>(dy + c) - <f64>load<f32>(y + c) * s) / nd));
+    }
+  }
+}
