@@ -9,6 +9,7 @@ import {
   type BenchLine, type MatmulShape, benchLine, errorText, expectClose, matmulShape, randomF32, randomTargets, timePair,
 } from './harness.ts';
 import { logprobModel, matmulModel } from './onnx-model.ts';
+import { ortLogprobRunner, ortMatmulRunner, wasmSession } from './ort-runners.ts';
 
 const log = (msg: string): void => {
   process.stderr.write(`[bench cpu] ${msg}\n`);
@@ -38,23 +39,13 @@ function parseArgs(args: readonly string[]): { budgetMs: number; filters: string
   return { budgetMs, filters };
 }
 
-async function wasmSession(model: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-}
-
 async function matmulCase(backend: Backend, s: MatmulShape, budgetMs: number): Promise<BenchLine> {
   const { m, k, n } = s;
   const a = randomF32(m * k, 1 + m);
   const b = randomF32(k * n, 2 + n);
   const session = await wasmSession(matmulModel(m, k, n));
   try {
-    const runOrt = async (): Promise<Float32Array> => {
-      const out = await session.run({
-        A: new ort.Tensor('float32', a, [m, k]),
-        B: new ort.Tensor('float32', b, [k, n]),
-      });
-      return out.C.data as Float32Array;
-    };
+    const runOrt = ortMatmulRunner(session, a, b, m, k, n);
     const diff = expectClose(`matmul ${matmulShape(m, k, n)} ort vs ours`, await runOrt(), await backend.matmul(a, b, m, k, n), 1e-4, 1e-4);
     log(`matmul ${matmulShape(m, k, n)}: outputs agree (max |diff| ${diff.toExponential(2)})`);
     // Our CPU matmul is O(mkn) plain TypeScript: the training shape takes a while, so fewer reps there.
@@ -75,16 +66,9 @@ async function matmulCase(backend: Backend, s: MatmulShape, budgetMs: number): P
 async function logprobOrtCase(backend: Backend, rows: number, vocab: number, budgetMs: number): Promise<BenchLine> {
   const logits = randomF32(rows * vocab, 3 + rows, 8);
   const targets = randomTargets(rows, vocab, 4 + vocab);
-  const targets64 = BigInt64Array.from(targets, (t) => BigInt(t));
   const session = await wasmSession(logprobModel(rows, vocab));
   try {
-    const runOrt = async (): Promise<Float32Array> => {
-      const out = await session.run({
-        X: new ort.Tensor('float32', logits, [rows, vocab]),
-        targets: new ort.Tensor('int64', targets64, [rows, 1]),
-      });
-      return out.logp.data as Float32Array;
-    };
+    const runOrt = ortLogprobRunner(session, logits, targets, rows, vocab);
     const diff = expectClose(
       `logprob ${rows}x${vocab} ort vs ours`, await runOrt(), await backend.logprob(logits, targets, rows, vocab), 1e-4, 1e-5,
     );

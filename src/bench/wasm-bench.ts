@@ -22,6 +22,7 @@ import {
   randomF32, randomTargets, timePair,
 } from './harness.ts';
 import { logprobModel, matmulModel } from './onnx-model.ts';
+import { ortLogprobRunner, ortMatmulRunner, wasmSession } from './ort-runners.ts';
 
 const log = (msg: string): void => {
   process.stderr.write(`[bench wasm] ${msg}\n`);
@@ -70,20 +71,13 @@ function parseArgs(args: readonly string[]): Args {
 
 const ortName = (threads: number): string => `onnxruntime-web wasm (${threads} thread${threads > 1 ? 's' : ''})`;
 
-async function wasmSession(model: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-}
-
 async function matmulCase(backend: Backend, threads: number, s: MatmulShape, budgetMs: number): Promise<BenchLine> {
   const { m, k, n } = s;
   const a = randomF32(m * k, 11 + m);
   const b = randomF32(k * n, 12 + n);
   const session = await wasmSession(matmulModel(m, k, n));
   try {
-    const runOrt = async (): Promise<Float32Array> => {
-      const out = await session.run({ A: new ort.Tensor('float32', a, [m, k]), B: new ort.Tensor('float32', b, [k, n]) });
-      return out.C.data as Float32Array;
-    };
+    const runOrt = ortMatmulRunner(session, a, b, m, k, n);
     const ours = await backend.matmul(a, b, m, k, n);
     const tol = { atol: 1e-4 * Math.max(1, Math.sqrt(k) / 4), rtol: 1e-4 };
     expectMatmulSample(`matmul ${matmulShape(m, k, n)} ours`, ours, a, b, m, k, n, tol);
@@ -105,16 +99,9 @@ async function matmulCase(backend: Backend, threads: number, s: MatmulShape, bud
 async function logprobCase(backend: Backend, threads: number, rows: number, vocab: number, budgetMs: number): Promise<BenchLine> {
   const logits = randomF32(rows * vocab, 13 + rows, 8);
   const targets = randomTargets(rows, vocab, 14 + vocab);
-  const targets64 = BigInt64Array.from(targets, (t) => BigInt(t));
   const session = await wasmSession(logprobModel(rows, vocab));
   try {
-    const runOrt = async (): Promise<Float32Array> => {
-      const out = await session.run({
-        X: new ort.Tensor('float32', logits, [rows, vocab]),
-        targets: new ort.Tensor('int64', targets64, [rows, 1]),
-      });
-      return out.logp.data as Float32Array;
-    };
+    const runOrt = ortLogprobRunner(session, logits, targets, rows, vocab);
     const ours = await backend.logprob(logits, targets, rows, vocab);
     expectClose(`logprob ${rows}x${vocab} ours vs float64`, ours, logprobReference(logits, targets, rows, vocab), 1e-4, 1e-5);
     const diff = expectClose(`logprob ${rows}x${vocab} ort vs ours`, await runOrt(), ours, 1e-4, 1e-5);

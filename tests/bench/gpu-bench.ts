@@ -19,6 +19,7 @@ import {
   expectMatmulSample, logprobReference, matmulShape, MismatchError, now, randomF32, randomTargets, timePair,
 } from '../../src/bench/harness.ts';
 import { logprobModel, matmulModel } from '../../src/bench/onnx-model.ts';
+import { ortLogprobRunner, ortMatmulRunner } from '../../src/bench/ort-runners.ts';
 import { quantizeInt8 } from '../../src/engine/cpu/matmul.ts';
 import type { Backend, Int8Weight, Tensor } from '../../src/engine/types.ts';
 import { createWebGpuBackend } from '../../src/engine/webgpu/backend.ts';
@@ -149,10 +150,7 @@ async function matmulArray(c: Ctx, s: MatmulShape, a: Float32Array<ArrayBuffer>,
   const { m, k, n } = s;
   const session = await ort.InferenceSession.create(matmulModel(m, k, n), { executionProviders: ['webgpu'] });
   try {
-    const runOrt = async (): Promise<Float32Array> => {
-      const out = await session.run({ A: new ort.Tensor('float32', a, [m, k]), B: new ort.Tensor('float32', b, [k, n]) });
-      return out.C.data as Float32Array;
-    };
+    const runOrt = ortMatmulRunner(session, a, b, m, k, n);
     const runOurs = (): Promise<Float32Array> => c.backend.matmul(a, b, m, k, n);
     const [mine, t1] = await timed(() => checked(c, `matmul ${matmulShape(m, k, n)}`, runOurs));
     expectMatmulSample(`matmul ${matmulShape(m, k, n)}: ours`, mine, a, b, m, k, n, MM_TOL);
@@ -291,16 +289,9 @@ async function matmulInt8Device(c: Ctx, s: MatmulShape): Promise<BenchLine> {
 async function logprobArray(c: Ctx, rows: number, vocab: number): Promise<BenchLine> {
   const logits = randomF32(rows * vocab, 21 + rows, 8);
   const targets = randomTargets(rows, vocab, 22 + vocab);
-  const targets64 = BigInt64Array.from(targets, (t) => BigInt(t));
   const session = await ort.InferenceSession.create(logprobModel(rows, vocab), { executionProviders: ['webgpu'] });
   try {
-    const runOrt = async (): Promise<Float32Array> => {
-      const out = await session.run({
-        X: new ort.Tensor('float32', logits, [rows, vocab]),
-        targets: new ort.Tensor('int64', targets64, [rows, 1]),
-      });
-      return out.logp.data as Float32Array;
-    };
+    const runOrt = ortLogprobRunner(session, logits, targets, rows, vocab);
     const runOurs = (): Promise<Float32Array> => c.backend.logprob(logits, targets, rows, vocab);
     const [mine, t1] = await timed(() => checked(c, `logprob ${rows}x${vocab}`, runOurs));
     expectClose(`logprob ${rows}x${vocab}: ours vs a float64 host reference`, mine, logprobReference(logits, targets, rows, vocab), LP_TOL.atol, LP_TOL.rtol);
