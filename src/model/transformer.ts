@@ -19,7 +19,29 @@ export const TRANSFORMER_PRESETS = {
   tiny: { vocab: 256, dim: 64, heads: 2, layers: 1, context: 64, mlpRatio: 4 },
 } satisfies Record<string, TransformerConfig>;
 
-interface Layer {
+export interface ForwardOptions {
+  /** Valid tokens per sequence of a right-padded batch (1 <= len <= t); omitted: every token is valid. */
+  keyLengths?: Int32Array;
+  /**
+   * Only these rows (indices into the batch*t positions, any order, repeats allowed) get logits, in this order:
+   * logits [rows.length, vocab]. The output projection is the largest matmul of a small model with a large
+   * vocabulary, and the losses need few rows (SFT and GRPO train on the policy's own tokens only; the judge and
+   * trim roles on one decision token).
+   */
+  rows?: Int32Array;
+}
+
+/** LayerNorm epsilon of every norm in the model (the tape's default). */
+export const LN_EPS = 1e-5;
+
+/** Parameters of a config, without building it. */
+export function parameterCount(c: TransformerConfig): number {
+  const hidden = c.dim * c.mlpRatio;
+  const perLayer = 4 * c.dim + 4 * (c.dim * c.dim + c.dim) + (c.dim * hidden + hidden) + (hidden * c.dim + c.dim);
+  return c.vocab * c.dim + c.context * c.dim + c.layers * perLayer + 2 * c.dim;
+}
+
+export interface Layer {
   ln1g: Var; ln1b: Var;
   wq: Var; bq: Var; wk: Var; bk: Var; wv: Var; bv: Var; wo: Var; bo: Var;
   ln2g: Var; ln2b: Var;
@@ -76,31 +98,51 @@ export class Transformer {
     return this.params.reduce((a, p) => a + p.value.size, 0);
   }
 
-  /** Logits [batch*t, vocab] for token ids [batch*t] (row-major by sequence). */
-  forward(tape: Tape, ids: Int32Array, batch: number, t: number): Var {
+  /** The parameters by name (`tok_emb`, `pos_emb`, `h0.attn.wq`, ..., `lnf.b`): checkpoint names. */
+  paramsByName(): Map<string, Var> {
+    return new Map(this.params.map((p) => [p.name, p]));
+  }
+
+  /**
+   * Logits [batch*t, vocab] for token ids [batch*t] (row-major by sequence). With `keyLengths` (padded batches,
+   * e.g. rollouts of different lengths), sequence b's tokens are ids[b*t .. b*t + keyLengths[b]) and the padded
+   * positions after them are masked out as keys; their logits rows are meaningless (give them zero loss weight).
+   * The tape-free KV-cache decoder (decoder-cache.ts) computes the same function op by op.
+   */
+  forward(tape: Tape, ids: Int32Array, batch: number, t: number, opts: ForwardOptions = {}): Var {
     const { heads, context } = this.config;
     if (ids.length !== batch * t) throw new Error(`Transformer.forward: ${ids.length} ids for batch ${batch} x t ${t}`);
     if (t > context) throw new Error(`Transformer.forward: sequence length ${t} exceeds the context (${context})`);
+    if (opts.keyLengths && opts.keyLengths.length !== batch)
+      throw new Error(`Transformer.forward: keyLengths has ${opts.keyLengths.length} entries for batch ${batch}`);
     const o = this.ops;
     const pos = new Int32Array(batch * t);
     for (let i = 0; i < pos.length; i++) pos[i] = i % t;
     const idsT = o.tensor(ids, [ids.length]);
     const posT = o.tensor(pos, [pos.length]);
     let x = tape.add(tape.embedding(this.tokEmb, idsT, ids), tape.embedding(this.posEmb, posT, pos));
-    const spec = { batch, heads, tq: t, tk: t };
+    const spec = { batch, heads, tq: t, tk: t, ...(opts.keyLengths ? { keyLengths: opts.keyLengths } : {}) };
     for (const L of this.layers) {
-      const h = tape.layernorm(x, L.ln1g, L.ln1b);
+      const h = tape.layernorm(x, L.ln1g, L.ln1b, LN_EPS);
       const q = tape.addBias(tape.matmul(h, L.wq), L.bq);
       const k = tape.addBias(tape.matmul(h, L.wk), L.bk);
       const v = tape.addBias(tape.matmul(h, L.wv), L.bv);
       const a = tape.addBias(tape.matmul(tape.attention(q, k, v, spec), L.wo), L.bo);
       x = tape.add(x, a);
-      const h2 = tape.layernorm(x, L.ln2g, L.ln2b);
+      const h2 = tape.layernorm(x, L.ln2g, L.ln2b, LN_EPS);
       const m = tape.addBias(tape.matmul(tape.gelu(tape.addBias(tape.matmul(h2, L.w1), L.b1)), L.w2), L.b2);
       x = tape.add(x, m);
     }
-    const hf = tape.layernorm(x, this.lnfg, this.lnfb);
     tape.adopt(idsT, posT);
+    if (opts.rows) {
+      const rows = Int32Array.from(opts.rows); // kept by the tape for the backward scatter
+      for (const r of rows)
+        if (!(r >= 0 && r < batch * t)) throw new Error(`Transformer.forward: row ${r} is outside 0..${batch * t - 1}`);
+      const rowsT = o.tensor(rows, [rows.length]);
+      tape.adopt(rowsT);
+      x = tape.embedding(x, rowsT, rows);
+    }
+    const hf = tape.layernorm(x, this.lnfg, this.lnfb, LN_EPS);
     return tape.matmul(hf, this.tokEmb, { transB: true });
   }
 

@@ -2,7 +2,8 @@
 // Query i of batch entry b sees keys j < n(b, i): causal (causal != 0) n = min(i + (tk - tq) + 1, len_b), else
 // n = len_b, where len_b = lens[b] (i32 array at `lens`) or tk when lens is 0. Per pair, the score matrix
 // S = Q K^T [tq, tk] is materialized in scratch and every product goes through gemm (strided views of the packed
-// q/k/v, no copies):
+// q/k/v, no copies); the forward computes only the columns some query of the pair sees (decoding against a KV
+// cache that is mostly empty costs its filled part):
 //   forward:  P = softmax(scale S) (masked), lse = row log-sum-exp, out = P V
 //   backward: P = exp(scale S - lse), dP = dO V^T, dS = P * (dP - rowdot(dO, O)),
 //             dV = P^T dO, dK = scale dS^T Q, dQ = scale dS K
@@ -102,17 +103,21 @@ export function attentionForward(
     const kb = k + <usize>(b * tk * width + h * d) * 4;
     const vb = v + <usize>(b * tk * width + h * d) * 4;
     const ob = out + <usize>(b * tq * width + h * d) * 4;
-    gemm(pathS, tq, tk, d, qb, width, 1, kb, 1, width, s, tk, work);
+    // Only the keys some query of this pair sees (the last query sees the most): decoding against a long, mostly
+    // empty KV cache costs its filled part only. Same bits as over all tk keys: the gemm paths do not depend on N,
+    // and the skipped keys would add exact zeros (P = 0) at the end of each ascending sum.
+    const nk = visible(tq - 1, off, len, causal);
+    gemm(pathS, tq, nk, d, qb, width, 1, kb, 1, width, s, tk, work);
     for (let i = 0; i < tq; i++) {
       const row = s + <usize>i * <usize>tk * 4;
       const n = visible(i, off, len, causal);
       const m = scaleMax(row, n, scale);
       const z = expSum(row, n, m);
       scaleRow(row, n, <f32>(1 / z));
-      zeroRow(row, n, tk);
+      zeroRow(row, n, nk);
       store<f32>(lse + <usize>(pair * tq + i) * 4, <f32>(<f64>m + Math.log(z)));
     }
-    gemm(pathO, tq, d, tk, s, tk, 1, vb, width, 1, ob, width, work);
+    gemm(pathO, tq, d, nk, s, tk, 1, vb, width, 1, ob, width, work);
   }
 }
 

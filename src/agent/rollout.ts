@@ -1,0 +1,397 @@
+// The batched rollout engine (DESIGN 4.1): B questions x G rollouts generated together, with tool calls.
+//
+// Loop, per wave of up to `model.slots` sequences (all of them at once when they fit):
+//   1. Generation phase: every live sequence is fed its pending tokens (the prompt, or its last token plus the
+//      observation just inserted) and then decodes token by token, all sequences in one batch (SequenceModel.step),
+//      until it emits a stop token (`</search>`, `</answer>`, `<eos>`) or hits the per-turn token limit.
+//   2. Actions, on the turn's text, as Search-R1 (`<(search|answer)>(.*?)</\1>`): `</answer>` with an answer ends
+//      the sequence; `</search>` with a query queues a search; anything else (a closer without its opener, no stop
+//      token within the turn limit) inserts INVALID_ACTION_OBSERVATION; `<eos>` ends the sequence.
+//   3. Search phase: the queued queries of the whole wave go to the retriever in one call (top-k, default 3); each
+//      sequence gets Search-R1's information block (observation tokens, mask 0).
+//   Limits: at most `maxSearches` (4) searches and `maxTurns` turns (6). The turn after the last allowed search (or
+//   the last allowed turn) is **forced**: the `<search>` and `</search>` logits are set to -1e9, so the model can
+//   still think but can only end with an answer (the format stays Search-R1's, no text is injected); the sequence
+//   ends after that turn whatever it wrote. A sequence whose next input would not fit the context (prompt,
+//   observation, or the next generated token) ends there, marked truncated; an observation that does not fit is
+//   not inserted. The rest of the batch carries on.
+//
+// Randomness: sequence (question id, rollout g) draws one uniform per sampled token from its own stream,
+// streamSeed(seed, `rollout:<id>:<g>`), so its tokens do not depend on which other sequences share the batch:
+// batched and one-at-a-time generation give the same rollouts (exactly on the cpu backends; see decoder-cache.ts).
+import { INVALID_ACTION_OBSERVATION, MAX_SEARCHES, TOP_K, actorPrompt } from './prompts.ts';
+import { parseTrajectory, type Trajectory } from './trajectory.ts';
+import { Rng } from '../engine/rng.ts';
+import type { PickChunk, SequenceModel } from '../model/decoder-cache.ts';
+import { createBm25Retriever, type Bm25Options } from '../retrieval/bm25.ts';
+import { informationBlock } from '../retrieval/format.ts';
+import type { Retriever } from '../retrieval/types.ts';
+import { pyStrip } from '../reward/normalize.ts';
+import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { streamSeed } from '../world/random.ts';
+import type { CorpusRecord } from '../world/types.ts';
+
+/** One retrieved passage as the rollout shows it. */
+export interface RetrievedPassage {
+  id: string;
+  /** Corpus contents, `"Title"\ntext`. */
+  contents: string;
+  score: number;
+}
+
+/** Text queries in, ranked passages out, one list per query (the rollout calls it once per search phase). */
+export interface PassageRetriever {
+  readonly name: string;
+  search(queries: readonly string[], k: number): Promise<RetrievedPassage[][]>;
+}
+
+/** Any hit-level Retriever (BM25 now, the dense encoder index later) over a corpus, as a PassageRetriever. */
+export function corpusRetriever(retriever: Retriever, corpus: readonly CorpusRecord[]): PassageRetriever {
+  return {
+    name: retriever.name,
+    async search(queries, k) {
+      const hits = await retriever.search(queries, k);
+      return hits.map((hs) =>
+        hs.map((h) => {
+          const r = corpus[h.index];
+          if (!r) throw new Error(`${retriever.name}: hit ${h.index} is outside the corpus (${corpus.length} passages)`);
+          return { id: r.id, contents: r.contents, score: h.score };
+        }),
+      );
+    },
+  };
+}
+
+export function bm25PassageRetriever(corpus: readonly CorpusRecord[], opts: Bm25Options = {}): PassageRetriever {
+  return corpusRetriever(createBm25Retriever(corpus, opts), corpus);
+}
+
+export interface RolloutQuestion {
+  /** Keys the sequence's random stream (with the rollout index). */
+  id: string;
+  question: string;
+}
+
+export interface RolloutOptions {
+  /** Rollouts per question (G). */
+  groupSize: number;
+  seed: number;
+  /** 0: greedy. Default 1. */
+  temperature?: number;
+  /** Default 1. */
+  topP?: number;
+  /** Default 4 (MAX_SEARCHES). */
+  maxSearches?: number;
+  /** Generation turns, invalid ones included (default maxSearches + 2); the last is forced. */
+  maxTurns?: number;
+  /** Tokens one turn may generate before it counts as an invalid action (default 96). */
+  maxTurnTokens?: number;
+  /** Passages per search (default 3). */
+  topK?: number;
+  /** Token budget per sequence, prompt included (default and maximum: model.context). */
+  context?: number;
+  /** Called after each wave (done, total sequences). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export type RolloutFinish = 'answer' | 'no-answer' | 'eos' | 'truncated';
+
+export interface RolloutSegment {
+  kind: 'policy' | 'information' | 'invalid';
+  /** Token range in `ids`, half-open. */
+  start: number;
+  end: number;
+}
+
+export interface RolloutSearch {
+  query: string;
+  passages: RetrievedPassage[];
+  /** The information block's tokens in `ids` (absent when truncated before insertion). */
+  tokens: { start: number; end: number } | null;
+}
+
+export interface Rollout {
+  questionIndex: number;
+  questionId: string;
+  question: string;
+  /** Rollout index within the group, 0..G-1. */
+  group: number;
+  /** <bos> + the actor prompt. */
+  promptIds: Int32Array;
+  /** The response: generated and observation tokens after the prompt. */
+  ids: Int32Array;
+  /** 1 on tokens the policy generated, 0 on observation tokens (information blocks, invalid-action text). */
+  mask: Uint8Array;
+  /** Sampling log-probability of each generated token (decoder-cache.ts PickResult), 0 on observation tokens. */
+  logprobs: Float32Array;
+  segments: RolloutSegment[];
+  /** tokenizer.decode(ids). */
+  response: string;
+  trajectory: Trajectory;
+  /** The trajectory's final answer (extractAnswer of the response), null when none. */
+  answer: string | null;
+  searches: RolloutSearch[];
+  turns: number;
+  invalidActions: number;
+  /** Ended at the context limit. */
+  truncated: boolean;
+  /** Reached a forced final turn (search disabled). */
+  forced: boolean;
+  finish: RolloutFinish;
+}
+
+export interface RolloutStats {
+  sequences: number;
+  /** Tokens generated by the policy (mask 1). */
+  generatedTokens: number;
+  /** Observation tokens inserted. */
+  observationTokens: number;
+  /** SequenceModel.step calls. */
+  steps: number;
+  retrieverCalls: number;
+  seconds: number;
+}
+
+export interface RolloutResult {
+  /** Question-major: rollouts[q * G + g]. */
+  rollouts: Rollout[];
+  stats: RolloutStats;
+}
+
+/** Token ids of `text` as it reads after earlier text (its first word keeps its leading-space form). */
+export function encodeContinuation(tokenizer: PolicyTokenizer, text: string): Int32Array {
+  const ids = tokenizer.encode(`<think>${text}`);
+  if (ids[0] !== tokenizer.special.think) throw new Error('encodeContinuation: unexpected tokenization');
+  return ids.slice(1);
+}
+
+/** Search-R1's action of one turn's text: the first `<search>q</search>` / `<answer>a</answer>`, or null. */
+export function parseAction(turn: string): { kind: 'search' | 'answer'; content: string } | null {
+  let best: { kind: 'search' | 'answer'; content: string; at: number } | null = null;
+  for (const kind of ['search', 'answer'] as const) {
+    const open = turn.indexOf(`<${kind}>`);
+    if (open < 0) continue;
+    const close = turn.indexOf(`</${kind}>`, open + kind.length + 2);
+    if (close < 0) continue;
+    if (!best || open < best.at) best = { kind, content: pyStrip(turn.slice(open + kind.length + 2, close)), at: open };
+  }
+  return best ? { kind: best.kind, content: best.content } : null;
+}
+
+interface Seq {
+  qi: number;
+  q: RolloutQuestion;
+  g: number;
+  slot: number;
+  rng: Rng;
+  prompt: Int32Array;
+  ids: number[];
+  mask: number[];
+  logprobs: number[];
+  segments: RolloutSegment[];
+  searches: RolloutSearch[];
+  /** Tokens to feed at the next step. */
+  pending: number[];
+  /** Index in ids where the current turn started. */
+  turnStart: number;
+  turns: number;
+  invalid: number;
+  forcedTurn: boolean;
+  forced: boolean;
+  done: boolean;
+  finish: RolloutFinish;
+  truncated: boolean;
+  /** A search waiting for the search phase. */
+  query: string | null;
+}
+
+/**
+ * Generates `groupSize` rollouts for every question with `model` (a KvDecoder, or a test double), searching with
+ * `retriever`. Returns them question-major with their token ids, masks, log-probs, parsed trajectories and flags.
+ */
+export async function rollout(
+  model: SequenceModel,
+  tokenizer: PolicyTokenizer,
+  retriever: PassageRetriever,
+  questions: readonly RolloutQuestion[],
+  opts: RolloutOptions,
+): Promise<RolloutResult> {
+  const t0 = performance.now();
+  const G = opts.groupSize;
+  if (!Number.isInteger(G) || G < 1) throw new Error(`rollout: groupSize must be a positive integer, got ${G}`);
+  const temperature = opts.temperature ?? 1;
+  const topP = opts.topP ?? 1;
+  const maxSearches = opts.maxSearches ?? MAX_SEARCHES;
+  const maxTurns = opts.maxTurns ?? maxSearches + 2;
+  const maxTurnTokens = opts.maxTurnTokens ?? 96;
+  const topK = opts.topK ?? TOP_K;
+  const ctx = opts.context ?? model.context;
+  if (!(temperature >= 0) || !(topP > 0 && topP <= 1)) throw new Error(`rollout: need temperature >= 0 and topP in (0, 1], got ${temperature}, ${topP}`);
+  if (!Number.isInteger(maxSearches) || maxSearches < 0) throw new Error(`rollout: maxSearches must be a non-negative integer, got ${maxSearches}`);
+  if (!Number.isInteger(maxTurns) || maxTurns < 1) throw new Error(`rollout: maxTurns must be a positive integer, got ${maxTurns}`);
+  if (!Number.isInteger(maxTurnTokens) || maxTurnTokens < 1) throw new Error(`rollout: maxTurnTokens must be a positive integer, got ${maxTurnTokens}`);
+  if (!Number.isInteger(ctx) || ctx < 2 || ctx > model.context) throw new Error(`rollout: context must be an integer in 2..${model.context}, got ${ctx}`);
+  const sp = tokenizer.special;
+  if (model.vocab !== tokenizer.size) throw new Error(`rollout: the model has ${model.vocab} ids, the tokenizer ${tokenizer.size}`);
+  const stops = new Set([sp.searchEnd, sp.answerEnd, sp.eos]);
+  const ban = [sp.search, sp.searchEnd];
+  const invalidIds = encodeContinuation(tokenizer, INVALID_ACTION_OBSERVATION);
+  const stats: RolloutStats = { sequences: questions.length * G, generatedTokens: 0, observationTokens: 0, steps: 0, retrieverCalls: 0, seconds: 0 };
+
+  const all: Seq[] = [];
+  questions.forEach((q, qi) => {
+    const prompt = Int32Array.from([sp.bos, ...tokenizer.encode(actorPrompt(q.question))]);
+    for (let g = 0; g < G; g++)
+      all.push({
+        qi, q, g, slot: -1, rng: new Rng(streamSeed(opts.seed, `rollout:${q.id}:${g}`)), prompt,
+        ids: [], mask: [], logprobs: [], segments: [], searches: [], pending: [...prompt], turnStart: 0, turns: 0, invalid: 0,
+        forcedTurn: maxSearches === 0 || maxTurns === 1, forced: false, done: false, finish: 'no-answer', truncated: false, query: null,
+      });
+  });
+
+  const used = (s: Seq): number => model.length(s.slot);
+  const endTruncated = (s: Seq): void => {
+    s.done = true;
+    s.truncated = true;
+    s.finish = 'truncated';
+  };
+  const pushPolicy = (s: Seq, tok: number, lp: number): void => {
+    const last = s.segments.at(-1);
+    if (last && last.kind === 'policy' && last.end === s.ids.length) last.end++;
+    else s.segments.push({ kind: 'policy', start: s.ids.length, end: s.ids.length + 1 });
+    s.ids.push(tok);
+    s.mask.push(1);
+    s.logprobs.push(lp);
+    stats.generatedTokens++;
+  };
+  /** Queues an observation after the sequence's last token; false (and truncated) when it cannot fit. */
+  const observe = (s: Seq, obs: ArrayLike<number>, kind: 'information' | 'invalid'): boolean => {
+    const last = s.ids[s.ids.length - 1];
+    // The last generated token, the observation, and room for at least one generated token.
+    if (used(s) + 1 + obs.length + 1 > ctx) {
+      endTruncated(s);
+      return false;
+    }
+    s.segments.push({ kind, start: s.ids.length, end: s.ids.length + obs.length });
+    for (let i = 0; i < obs.length; i++) {
+      s.ids.push(obs[i]);
+      s.mask.push(0);
+      s.logprobs.push(0);
+    }
+    stats.observationTokens += obs.length;
+    s.pending = [last, ...Array.from(obs)];
+    return true;
+  };
+  const startTurn = (s: Seq): void => {
+    s.turnStart = s.ids.length;
+    s.forcedTurn = s.searches.length >= maxSearches || s.turns >= maxTurns - 1;
+    if (s.forcedTurn) s.forced = true;
+  };
+
+  const S = model.slots;
+  for (let w0 = 0; w0 < all.length; w0 += S) {
+    const wave = all.slice(w0, w0 + S);
+    model.reset(wave.map((_, i) => i));
+    wave.forEach((s, i) => {
+      s.slot = i;
+      if (s.prompt.length + 1 > ctx) endTruncated(s);
+      else startTurn(s);
+    });
+    while (wave.some((s) => !s.done)) {
+      // ---- generation phase ----
+      let gen = wave.filter((s) => !s.done);
+      while (gen.length > 0) {
+        const chunks: PickChunk[] = [];
+        const fed: Seq[] = [];
+        for (const s of gen) {
+          if (used(s) + s.pending.length + 1 > ctx) {
+            endTruncated(s);
+            continue;
+          }
+          chunks.push({ slot: s.slot, ids: s.pending, uniform: temperature > 0 ? s.rng.nextF32() : 0, ...(s.forcedTurn ? { ban } : {}) });
+          fed.push(s);
+        }
+        if (chunks.length === 0) break;
+        const r = await model.step(chunks, { temperature, topP });
+        stats.steps++;
+        const next: Seq[] = [];
+        fed.forEach((s, i) => {
+          const tok = r.tokens[i];
+          pushPolicy(s, tok, r.logprobs[i]);
+          s.pending = [tok];
+          if (!stops.has(tok) && s.ids.length - s.turnStart < maxTurnTokens) next.push(s);
+        });
+        gen = next;
+      }
+      // ---- actions ----
+      const searching: Seq[] = [];
+      for (const s of wave) {
+        if (s.done) continue;
+        s.turns++;
+        const last = s.ids[s.ids.length - 1];
+        const action = stops.has(last) ? parseAction(tokenizer.decode(s.ids.slice(s.turnStart))) : null;
+        if (last === sp.eos) {
+          s.done = true;
+          s.finish = 'eos';
+        } else if (action?.kind === 'answer' && last === sp.answerEnd) {
+          s.done = true;
+          s.finish = 'answer';
+        } else if (s.forcedTurn) {
+          s.done = true;
+          s.finish = 'no-answer';
+        } else if (action?.kind === 'search' && last === sp.searchEnd) {
+          s.query = action.content;
+          searching.push(s);
+        } else {
+          s.invalid++;
+          if (observe(s, invalidIds, 'invalid')) startTurn(s);
+        }
+      }
+      // ---- search phase: one retriever call for the wave ----
+      if (searching.length > 0) {
+        const results = await retriever.search(searching.map((s) => s.query ?? ''), topK);
+        stats.retrieverCalls++;
+        if (results.length !== searching.length)
+          throw new Error(`rollout: retriever ${retriever.name} answered ${results.length} lists for ${searching.length} queries`);
+        searching.forEach((s, i) => {
+          const passages = results[i].slice(0, topK);
+          const obs = tokenizer.encode(informationBlock(passages.map((p) => p.contents)));
+          const start = s.ids.length;
+          const ok = observe(s, obs, 'information');
+          s.searches.push({ query: s.query ?? '', passages, tokens: ok ? { start, end: start + obs.length } : null });
+          s.query = null;
+          if (ok) startTurn(s);
+        });
+      }
+    }
+    opts.onProgress?.(Math.min(w0 + S, all.length), all.length);
+  }
+
+  const rollouts: Rollout[] = all.map((s) => {
+    const ids = Int32Array.from(s.ids);
+    const response = tokenizer.decode(ids);
+    const trajectory = parseTrajectory(response);
+    return {
+      questionIndex: s.qi,
+      questionId: s.q.id,
+      question: s.q.question,
+      group: s.g,
+      promptIds: s.prompt,
+      ids,
+      mask: Uint8Array.from(s.mask),
+      logprobs: Float32Array.from(s.logprobs),
+      segments: s.segments,
+      response,
+      trajectory,
+      answer: trajectory.answer,
+      searches: s.searches,
+      turns: s.turns,
+      invalidActions: s.invalid,
+      truncated: s.truncated,
+      forced: s.forced,
+      finish: s.finish,
+    };
+  });
+  stats.seconds = (performance.now() - t0) / 1000;
+  return { rollouts, stats };
+}

@@ -1,0 +1,365 @@
+// Node benchmarks of the rollout engine (src/agent/rollout.ts) with the KV-cache decoder (src/model/decoder-cache.ts)
+// on the cpu backend (WASM SIMD), on the default world with BM25 top-3 (built in-process, or --world DIR):
+//   - rollout-batched-vs-sequential <preset> <weights>: B questions x G rollouts generated as one batch (slots =
+//     B*G, default 8 x 5 = 40) against the same rollouts one sequence at a time (slots = 1). Same seed, and the
+//     rollouts must come out identical (per-sequence random streams), so both sides do exactly the same work.
+//     `ours`/`anchor_value`: ms per generated token (wall time of the whole rollout / policy tokens).
+//   - policy-train-step <preset>: one SFT step on 8 x 512 tokens (loss on 10% of them) with logits only for the
+//     loss rows vs logits for every position; sizes the warm start (tokens/s x 30 min).
+//   - rollout-int8-vs-fp32 <preset>: the batched rollout with int8 weights against fp32 weights (ms per generated
+//     token), plus their agreement on greedy outputs: greedy rollouts with both (share of identical sequences,
+//     mean share of each sequence before the first difference) and the int8 argmax on the fp32 greedy
+//     trajectories, teacher-forced (top-1 agreement on the generated tokens).
+// With random weights (the default; --checkpoint is for a trained policy) the model rarely stops on its own, so
+// turns run to the per-turn limit and get the invalid-action observation: the work is decoding plus observation
+// prefill, as in a real rollout, but the greedy agreement of near-uniform logits is a pessimistic bound.
+// Run: node scripts/node-run.mjs src/bench/rollout-bench.ts [--preset small|tiny|base] [--questions 8] [--group 5]
+//      [--turn-tokens 32] [--turns 4] [--threads 1|2] [--world DIR] [--checkpoint FILE] [--filter SUBSTR,...]
+// One JSON line per case on stdout ({case, shape, backend, adapter, ours, anchor, anchor_value, ratio, unit, reps,
+// ...extensions}); progress on stderr. Returns 1 when any case failed.
+import { bm25PassageRetriever, type PassageRetriever, rollout, type Rollout, type RolloutOptions, type RolloutQuestion } from '../agent/rollout.ts';
+import { buildWorldTokenizer } from '../agent/sft-data.ts';
+import { createBackend } from '../engine/create.ts';
+import { AdamW } from '../engine/optim.ts';
+import { Rng } from '../engine/rng.ts';
+import { Tape } from '../engine/tape.ts';
+import type { Backend } from '../engine/types.ts';
+import { KvDecoder, argmaxRows, type DecoderWeights } from '../model/decoder-cache.ts';
+import { createPolicy, loadPolicy, type PolicyPresetName, POLICY_PRESETS, worldHash } from '../model/policy.ts';
+import type { Transformer } from '../model/transformer.ts';
+import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { buildWorld } from '../world/build.ts';
+import { corpusRecords, readWorld } from '../world/format.ts';
+import { loadSources } from '../world/sources.ts';
+import type { CorpusRecord, Question } from '../world/types.ts';
+import { PARTS, SPLITS, TRAINING_SPLITS } from '../world/types.ts';
+import { type BenchLine, errorText, sig } from './harness.ts';
+
+const log = (msg: string): void => {
+  process.stderr.write(`[bench rollout] ${msg}\n`);
+};
+const emit = (line: BenchLine): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+
+interface Args {
+  preset: PolicyPresetName;
+  questions: number;
+  group: number;
+  turnTokens: number;
+  turns: number;
+  threads: 1 | 2 | undefined;
+  world: string | null;
+  checkpoint: string | null;
+  filters: string[];
+}
+
+function parseArgs(args: readonly string[]): Args {
+  const o: Args = { preset: 'small', questions: 8, group: 5, turnTokens: 32, turns: 4, threads: undefined, world: null, checkpoint: null, filters: [] };
+  const int = (v: string | undefined, name: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`rollout-bench: ${name} must be a positive integer, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const v = (): string | undefined => args[++i];
+    if (a === '--preset') {
+      const p = v();
+      if (!p || !(p in POLICY_PRESETS)) throw new Error(`rollout-bench: --preset must be one of ${Object.keys(POLICY_PRESETS).join(', ')}`);
+      o.preset = p as PolicyPresetName;
+    } else if (a === '--questions') o.questions = int(v(), a);
+    else if (a === '--group') o.group = int(v(), a);
+    else if (a === '--turn-tokens') o.turnTokens = int(v(), a);
+    else if (a === '--turns') o.turns = int(v(), a);
+    else if (a === '--threads') {
+      const t = int(v(), a);
+      if (t !== 1 && t !== 2) throw new Error('rollout-bench: --threads must be 1 or 2');
+      o.threads = t;
+    } else if (a === '--world') o.world = v() ?? null;
+    else if (a === '--checkpoint') o.checkpoint = v() ?? null;
+    else if (a === '--filter') o.filters = (v() ?? '').split(',').map((f) => f.trim()).filter((f) => f.length > 0);
+    else if (a === '--budget-ms') v(); // accepted for scripts/bench.mjs; every case here runs once, fully
+    else throw new Error(`rollout-bench: unknown argument ${a}`);
+  }
+  return o;
+}
+
+interface Setup {
+  backend: Backend;
+  tok: PolicyTokenizer;
+  corpus: CorpusRecord[];
+  retriever: PassageRetriever;
+  questions: RolloutQuestion[];
+  model: Transformer;
+}
+
+async function setup(o: Args): Promise<Setup> {
+  const backend = await createBackend('cpu', o.threads ? { threads: o.threads } : {});
+  let corpus: CorpusRecord[];
+  let all: Question[];
+  let train: Question[];
+  if (o.world) {
+    const w = readWorld(o.world);
+    corpus = w.corpus;
+    all = SPLITS.flatMap((s) => PARTS.flatMap((p) => w.questions[s][p]));
+    train = TRAINING_SPLITS.flatMap((s) => w.questions[s].train);
+  } else {
+    const size = o.preset === 'tiny' ? 'tiny' : 'default';
+    log(`building the ${size} world (seed 0)`);
+    const w = buildWorld({ seed: 0, size, sources: loadSources() }).world;
+    corpus = corpusRecords(w);
+    all = SPLITS.flatMap((s) => PARTS.flatMap((p) => w.questions[s][p]));
+    train = TRAINING_SPLITS.flatMap((s) => w.questions[s].train);
+  }
+  const tok = buildWorldTokenizer(corpus, all);
+  // Half one-hop (NQ-like), half two-hop (HotpotQA-like) training questions.
+  const nq = train.filter((q) => q.hops === 1);
+  const multi = train.filter((q) => q.hops > 1);
+  const half = Math.ceil(o.questions / 2);
+  const picked = [...nq.slice(0, half), ...multi.slice(0, o.questions - half)];
+  const questions = picked.map((q) => ({ id: q.id, question: q.question }));
+  let model: Transformer;
+  if (o.checkpoint) {
+    const { readFileSync } = (await import(/* @vite-ignore */ 'node:fs')) as typeof import('node:fs');
+    model = loadPolicy(backend.ops, readFileSync(o.checkpoint), o.checkpoint, { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } }).model;
+  } else model = createPolicy(backend.ops, o.preset, tok.size, 1);
+  log(`${backend.info.adapter}; policy ${o.checkpoint ?? `${o.preset} (random weights)`}: ${model.parameterCount} parameters, vocab ${tok.size}`);
+  return { backend, tok, corpus, retriever: bm25PassageRetriever(corpus), questions, model };
+}
+
+interface Timed {
+  rollouts: Rollout[];
+  ms: number;
+  generated: number;
+  observation: number;
+  steps: number;
+}
+
+async function timedRollout(s: Setup, o: Args, slots: number, weights: DecoderWeights, temperature: number): Promise<Timed> {
+  const ctx = Math.min(s.model.config.context, 2048);
+  const dec = await KvDecoder.create(s.model, { slots, weights, context: ctx });
+  const opts: RolloutOptions = { groupSize: o.group, seed: 7, temperature, topP: 1, maxTurnTokens: o.turnTokens, maxTurns: o.turns };
+  try {
+    const t0 = performance.now();
+    const r = await rollout(dec, s.tok, s.retriever, s.questions, opts);
+    const ms = performance.now() - t0;
+    return { rollouts: r.rollouts, ms, generated: r.stats.generatedTokens, observation: r.stats.observationTokens, steps: r.stats.steps };
+  } finally {
+    dec.dispose();
+  }
+}
+
+const sameRollouts = (a: Rollout[], b: Rollout[]): boolean =>
+  a.length === b.length && a.every((r, i) => r.ids.length === b[i].ids.length && r.ids.every((t, j) => t === b[i].ids[j]));
+
+function line(s: Setup, fields: { case: string; shape: string; anchor: string }, ours: number, anchor: number, extra: Record<string, unknown>): BenchLine & Record<string, unknown> {
+  return {
+    case: fields.case,
+    shape: fields.shape,
+    backend: 'cpu',
+    adapter: s.backend.info.adapter,
+    ours: sig(ours),
+    anchor: fields.anchor,
+    anchor_value: sig(anchor),
+    ratio: sig(anchor / ours),
+    unit: 'ms',
+    reps: { ours: 1, anchor: 1 },
+    ...extra,
+  };
+}
+
+const perToken = (t: Timed): number => t.ms / Math.max(1, t.generated);
+const tps = (t: Timed): number => sig((1000 * t.generated) / t.ms);
+
+async function batchedVsSequential(s: Setup, o: Args, weights: DecoderWeights, cache: Map<string, Timed>): Promise<BenchLine> {
+  const B = s.questions.length * o.group;
+  const batched = await timedRollout(s, o, B, weights, 1);
+  cache.set(weights, batched);
+  log(`  batched (${B} slots, ${weights}): ${batched.generated} generated + ${batched.observation} observation tokens, ${batched.steps} steps, ${(batched.ms / 1000).toFixed(1)} s`);
+  const seq = await timedRollout(s, o, 1, weights, 1);
+  log(`  one at a time (${weights}): ${seq.generated} generated tokens, ${seq.steps} steps, ${(seq.ms / 1000).toFixed(1)} s`);
+  if (!sameRollouts(batched.rollouts, seq.rollouts)) throw new Error('batched and one-at-a-time rollouts differ (same seed): not the same work');
+  return line(
+    s,
+    {
+      case: `rollout-batched-vs-sequential ${o.preset} ${weights}`,
+      shape: `${s.questions.length}x${o.group} rollouts, ${o.turns} turns x ${o.turnTokens} tokens, ms per generated token`,
+      anchor: 'the same rollouts one sequence at a time (slots = 1)',
+    },
+    perToken(batched),
+    perToken(seq),
+    { batch: B, tokens: batched.generated, observation_tokens: batched.observation, tokens_per_s: { ours: tps(batched), anchor: tps(seq) } },
+  );
+}
+
+/** Top-1 agreement of int8 with fp32 over the generated tokens of fp32 greedy rollouts, teacher-forced in lockstep. */
+async function teacherForcedAgreement(s: Setup, rollouts: Rollout[]): Promise<{ agree: number; total: number; relL2: number }> {
+  const seqs = rollouts.map((r) => ({ ids: Int32Array.from([...r.promptIds, ...r.ids]), mask: Uint8Array.from([...new Uint8Array(r.promptIds.length), ...r.mask]) }));
+  const ctx = Math.max(...seqs.map((q) => q.ids.length));
+  const f = await KvDecoder.create(s.model, { slots: seqs.length, weights: 'fp32', context: ctx });
+  const q = await KvDecoder.create(s.model, { slots: seqs.length, weights: 'int8', context: ctx });
+  let agree = 0;
+  let total = 0;
+  let d2 = 0;
+  let n2 = 0;
+  try {
+    const V = s.model.config.vocab;
+    for (let i = 0; i + 1 < ctx; i++) {
+      const rows = seqs.map((x, slot) => ({ x, slot })).filter(({ x }) => x.ids.length > i + 1);
+      const chunks = rows.map(({ x, slot }) => ({ slot, ids: [x.ids[i]] }));
+      const lf = s.backend.ops.readF32(f.forward(chunks, { logits: true }));
+      const lq = s.backend.ops.readF32(q.forward(chunks, { logits: true }));
+      const [xf, xq] = [await lf, await lq];
+      const af = argmaxRows(xf, rows.length, V).tokens;
+      const aq = argmaxRows(xq, rows.length, V).tokens;
+      rows.forEach(({ x }, r) => {
+        if (!x.mask[i + 1]) return;
+        total++;
+        if (af[r] === aq[r]) agree++;
+        for (let c = r * V; c < (r + 1) * V; c++) {
+          d2 += (xq[c] - xf[c]) ** 2;
+          n2 += xf[c] ** 2;
+        }
+      });
+    }
+  } finally {
+    f.dispose();
+    q.dispose();
+  }
+  return { agree, total, relL2: Math.sqrt(d2 / Math.max(n2, 1e-30)) };
+}
+
+async function int8VsFp32(s: Setup, o: Args, cache: Map<string, Timed>): Promise<BenchLine> {
+  const B = s.questions.length * o.group;
+  const i8 = cache.get('int8') ?? (await timedRollout(s, o, B, 'int8', 1));
+  const f32 = cache.get('fp32') ?? (await timedRollout(s, o, B, 'fp32', 1));
+  const gi = await timedRollout(s, o, B, 'int8', 0);
+  const gf = await timedRollout(s, o, B, 'fp32', 0);
+  let same = 0;
+  let prefix = 0;
+  gi.rollouts.forEach((r, i) => {
+    const g = gf.rollouts[i];
+    let j = 0;
+    while (j < r.ids.length && j < g.ids.length && r.ids[j] === g.ids[j]) j++;
+    if (j === r.ids.length && j === g.ids.length) same++;
+    prefix += j / Math.max(1, Math.max(r.ids.length, g.ids.length));
+  });
+  const tf = await teacherForcedAgreement(s, gf.rollouts);
+  const agreement = {
+    greedy_sequences_identical: sig(same / gi.rollouts.length),
+    greedy_prefix_share: sig(prefix / gi.rollouts.length),
+    teacher_forced_top1: sig(tf.agree / Math.max(1, tf.total)),
+    teacher_forced_tokens: tf.total,
+    logits_rel_l2: sig(tf.relL2),
+  };
+  log(`  greedy agreement int8 vs fp32: ${JSON.stringify(agreement)}`);
+  return line(
+    s,
+    {
+      case: `rollout-int8-vs-fp32 ${o.preset}`,
+      shape: `${s.questions.length}x${o.group} rollouts batched, ${o.turns} turns x ${o.turnTokens} tokens, ms per generated token`,
+      anchor: 'the same batched rollout with fp32 weights',
+    },
+    perToken(i8),
+    perToken(f32),
+    { batch: B, tokens_per_s: { ours: tps(i8), anchor: tps(f32) }, agreement, weights: o.checkpoint ? 'checkpoint' : 'random' },
+  );
+}
+
+/**
+ * One SFT training step of the preset (forward, backward, AdamW) on 8 x 512 tokens (the demonstrations' mean
+ * length) with the loss on 10% of the positions (the Actor's own tokens; judge/trim train one token): logits only
+ * for the loss rows (Transformer.forward `rows`) against logits for every position (lmLoss-style). Sizes the
+ * warm start: tokens/s x 1800 s is what 30 minutes can train on.
+ */
+async function trainStep(s: Setup, o: Args): Promise<BenchLine> {
+  const ops = s.backend.ops;
+  const model = createPolicy(ops, o.preset, s.tok.size, 2);
+  const opt = new AdamW(ops, model.params, { lr: 1e-4 });
+  const [B, T] = [8, 512];
+  const rows = Int32Array.from({ length: (B * T) / 10 }, (_, i) => i * 10 + 3);
+  const run = async (useRows: boolean, seed: number): Promise<number> => {
+    const ids = new Rng(seed).intArray(B * T, s.tok.size);
+    const t0 = performance.now();
+    const tape = new Tape(ops);
+    const logits = model.forward(tape, ids, B, T, useRows ? { rows } : {});
+    const n = useRows ? rows.length : B * T;
+    const targets = new Int32Array(n);
+    const weights = new Float32Array(n);
+    rows.forEach((r, i) => {
+      const at = useRows ? i : r;
+      targets[at] = ids[r + 1];
+      weights[at] = 1 / rows.length;
+    });
+    const tt = ops.tensor(targets, [n]);
+    const wt = ops.tensor(weights, [n]);
+    tape.adopt(tt, wt);
+    const loss = tape.nll(logits, tt, wt);
+    await ops.readF32(loss.value);
+    tape.backward(loss);
+    tape.dispose();
+    opt.update();
+    return performance.now() - t0;
+  };
+  try {
+    await run(true, 0);
+    await run(false, 0);
+    const ours: number[] = [];
+    const anchor: number[] = [];
+    for (let r = 1; r <= 3; r++) {
+      ours.push(await run(true, r));
+      anchor.push(await run(false, r));
+    }
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1];
+    const [mo, ma] = [med(ours), med(anchor)];
+    return {
+      ...line(
+        s,
+        {
+          case: `policy-train-step ${o.preset}`,
+          shape: `${B}x${T} tokens, loss on ${rows.length} positions, ms per step`,
+          anchor: 'the same step with logits for every position',
+        },
+        mo,
+        ma,
+        { parameters: model.parameterCount, tokens_per_s: { ours: sig((1000 * B * T) / mo), anchor: sig((1000 * B * T) / ma) } },
+      ),
+      reps: { ours: 3, anchor: 3 },
+    };
+  } finally {
+    opt.dispose();
+    model.dispose();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const o = parseArgs(argv);
+  const s = await setup(o);
+  const cache = new Map<string, Timed>();
+  const cases: { name: string; run: () => Promise<BenchLine> }[] = [
+    { name: `policy-train-step ${o.preset}`, run: () => trainStep(s, o) },
+    { name: `rollout-batched-vs-sequential ${o.preset} fp32`, run: () => batchedVsSequential(s, o, 'fp32', cache) },
+    { name: `rollout-batched-vs-sequential ${o.preset} int8`, run: () => batchedVsSequential(s, o, 'int8', cache) },
+    { name: `rollout-int8-vs-fp32 ${o.preset}`, run: () => int8VsFp32(s, o, cache) },
+  ];
+  const selected = o.filters.length === 0 ? cases : cases.filter((c) => o.filters.some((f) => c.name.includes(f)));
+  // Warm-up before the first rollout case: compile paths, touch the caches' memory.
+  if (selected.some((c) => c.name.startsWith('rollout'))) await timedRollout(s, { ...o, turns: 1, turnTokens: 4 }, s.questions.length * o.group, 'fp32', 1);
+  let failed = 0;
+  for (const c of selected) {
+    const t0 = performance.now();
+    log(`${c.name}`);
+    try {
+      const l = await c.run();
+      emit(l);
+      log(`${c.name}: ours ${l.ours} ms, anchor ${l.anchor_value} ms, ratio ${l.ratio} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      log(`ERROR ${c.name}: ${errorText(e)} — case aborted`);
+    }
+  }
+  s.model.dispose();
+  s.backend.dispose();
+  return failed > 0 ? 1 : 0;
+}
