@@ -9,7 +9,7 @@ const project = (process.env.VITEST_PROJECT ?? '').trim();
 
 export default defineConfig({
   // Pre-bundled up front, so the browser project never reloads mid-run to optimize a dependency it just met.
-  optimizeDeps: { include: ['idb', 'comlink'] },
+  optimizeDeps: { include: ['idb', 'comlink', 'onnxruntime-web'] },
   test: {
     projects: [
       {

@@ -1,5 +1,6 @@
 // The Node entry: `npm run cli -- <command>`. Progress goes to stderr; a command that measures ends with one
 // JSON object on the last stdout line.
+import { encoder } from './encoder.ts';
 import { expert } from './expert.ts';
 import { retrieval } from './retrieval.ts';
 import { selftest } from './selftest.ts';
@@ -8,6 +9,8 @@ import { world } from './world.ts';
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<number> }> = {
   selftest: { help: 'selftest [--kernel NAME]   run every WGSL kernel against the CPU reference on Dawn (WebGPU in Node)', run: selftest },
   world: { help: 'world build [--seed N] [--size tiny|default] --out DIR   build the knowledge world; also world export|import (Search-R1 formats)', run: world },
+  retrieval: { help: 'retrieval eval --world DIR --retriever e5|bm25 [--encoder PATH] --split S [--part P] [--limit N]   recall@3 of a retriever', run: retrieval },
+  encoder: { help: 'encoder train [--world DIR] [--seed N] [--preset small|tiny] [--steps N] --out DIR   train the E5-style encoder; also encoder export-onnx', run: encoder },
   expert: { help: 'expert report|show|vocab --world DIR ...   the scripted expert (BM25 top-3), flawed variants, policy vocabulary and SFT data', run: expert },
 };
 

@@ -2,7 +2,7 @@
 // version step. Dense indexes are stored as chunks (see index-store.ts for the build rules); every write is one
 // transaction, and the last chunk, the record turned complete and the active-index pointer share one.
 //
-// Schema (DB_VERSION = 2):
+// Schema (DB_VERSION = 3):
 //   v1  worlds        {id, ...}                          key id          (world metadata, e.g. the manifest)
 //       indexes       IndexRecord                        key id
 //       runs          {id, ...}                          key id          (config, metrics)
@@ -12,11 +12,13 @@
 //       active_indexes {worldId, encoderId, indexId, switchedAt}  key [worldId, encoderId]
 //       indexes gains the index by_world_encoder [worldId, encoderId]; v1 index records (no chunks) are dropped:
 //       an index is a cache of a world and an encoder, rebuilt on demand.
+//   v3  models        CachedModelRow {key, files, bytes, storedAt}  key key  (encoder files fetched from a URL or
+//       picked by the user, so a reload does not fetch them again; see src/model/model-cache.ts)
 import { type DBSchema, deleteDB, type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
 import { ChunkedIndexStore, type IndexRecord, type StoredChunk, type WorldMeta } from './index-store.ts';
 
 export const DB_NAME = 'search-r2';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export interface ActiveIndex {
   worldId: string;
@@ -36,6 +38,15 @@ export interface RunItemRow {
   [field: string]: unknown;
 }
 
+/** One cached model: its files' names and bytes (structured-cloned as they are). */
+export interface CachedModelRow {
+  key: string;
+  files: Record<string, { name: string; bytes: Uint8Array }>;
+  /** Total bytes of the files. */
+  bytes: number;
+  storedAt: number;
+}
+
 export interface SearchR2Schema extends DBSchema {
   worlds: { key: string; value: WorldMeta };
   indexes: { key: string; value: IndexRecord; indexes: { by_world_encoder: [string, string] } };
@@ -44,6 +55,7 @@ export interface SearchR2Schema extends DBSchema {
   checkpoints: { key: string; value: RunItemRow; indexes: { runId: string } };
   index_chunks: { key: [string, number]; value: StoredChunk };
   active_indexes: { key: [string, string]; value: ActiveIndex };
+  models: { key: string; value: CachedModelRow };
 }
 
 type Db = IDBPDatabase<SearchR2Schema>;
@@ -73,6 +85,7 @@ export function upgradeSchema(db: Db, oldVersion: number, newVersion: number, tx
         if (typeof (cur.value as Partial<IndexRecord>).chunkSize !== 'number') await cur.delete();
     })();
   }
+  if (oldVersion < 3 && newVersion >= 3) db.createObjectStore('models', { keyPath: 'key' });
 }
 
 export interface IdbOpenOptions {
@@ -98,7 +111,7 @@ export function isQuotaExceeded(e: unknown): boolean {
  * throws, fails, or a transaction that aborts) the transaction is aborted, every request settled, and the first
  * error rethrown, so nothing of it is stored.
  */
-async function commit<T extends StoreNames<SearchR2Schema>[]>(
+export async function commit<T extends StoreNames<SearchR2Schema>[]>(
   tx: IDBPTransaction<SearchR2Schema, T, 'readwrite'>,
   writes: (add: (request: Promise<unknown>) => void) => void,
 ): Promise<void> {
@@ -117,6 +130,18 @@ async function commit<T extends StoreNames<SearchR2Schema>[]>(
   }
 }
 
+/**
+ * Opens (creating or upgrading) the database; `onBlocking` runs when another tab wants a newer schema (close the
+ * connection to let it).
+ */
+export function openSearchR2Db(opts: IdbOpenOptions = {}, onBlocking?: () => void): Promise<Db> {
+  const version = opts.version ?? DB_VERSION;
+  return openDB<SearchR2Schema>(opts.name ?? DB_NAME, version, {
+    upgrade: (d, oldV, newV, tx) => upgradeSchema(d, oldV, newV ?? version, tx),
+    blocking: () => onBlocking?.(),
+  });
+}
+
 export class IdbIndexStore extends ChunkedIndexStore {
   private constructor(
     readonly db: Db,
@@ -127,12 +152,8 @@ export class IdbIndexStore extends ChunkedIndexStore {
 
   static async open(opts: IdbOpenOptions = {}): Promise<IdbIndexStore> {
     const name = opts.name ?? DB_NAME;
-    const version = opts.version ?? DB_VERSION;
     let store: IdbIndexStore | null = null;
-    const db = await openDB<SearchR2Schema>(name, version, {
-      upgrade: (d, oldV, newV, tx) => upgradeSchema(d, oldV, newV ?? version, tx),
-      blocking: () => store?.close(), // another tab wants a newer schema: let it
-    });
+    const db = await openSearchR2Db(opts, () => store?.close()); // another tab wants a newer schema: let it
     store = new IdbIndexStore(db, name);
     return store;
   }

@@ -63,7 +63,7 @@ describe('IdbIndexStore (IndexedDB in Chromium)', () => {
   it('creates every store of DESIGN 7 and round-trips an index', async () => {
     const store = await open(freshName());
     expect(store.db.version).toBe(DB_VERSION);
-    expect([...store.db.objectStoreNames].sort()).toEqual(['active_indexes', 'checkpoints', 'index_chunks', 'indexes', 'runs', 'trajectories', 'worlds']);
+    expect([...store.db.objectStoreNames].sort()).toEqual(['active_indexes', 'checkpoints', 'index_chunks', 'indexes', 'models', 'runs', 'trajectories', 'worlds']);
     const rec = await store.buildIndex(spec, source());
     expect(rec).toMatchObject({ complete: true, chunks: 5, format: 'f32' });
     const loaded = await store.loadIndex(rec.id);
@@ -151,7 +151,7 @@ describe('IdbIndexStore (IndexedDB in Chromium)', () => {
     v1.close();
 
     const store = await open(name);
-    expect(store.db.version).toBe(2);
+    expect(store.db.version).toBe(DB_VERSION);
     expect(await store.getWorld('world-old')).toEqual({ id: 'world-old', passages: 12 });
     expect(await store.db.get('runs', 'run-1')).toEqual({ id: 'run-1', preset: 'tiny' });
     expect(await store.listIndexes()).toEqual([]);
