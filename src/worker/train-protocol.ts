@@ -1,0 +1,87 @@
+// The training worker's typed command surface (exposed with comlink; DESIGN 3: the worker owns the device, the UI
+// only renders the events it sends). The same Trainer runs headless in Node behind the CLI.
+import type { BackendInfo } from '../engine/types.ts';
+import type { Phase, PhaseEvent, StepMetrics, StepRecord, TrainerEvent } from '../rl/events.ts';
+
+/** Training presets (issue 6): the paper's ablation rows. */
+export type TrainPresetName =
+  | 'search-r1'
+  | 'search-r1+meta-refiner'
+  | 'search-r1+meta-refiner+process'
+  | 'search-r2'
+  | 'search-r1-x2'
+  | 'search-r2-rev1'
+  | 'search-r2-rev2'
+  | 'search-r2-rev3'
+  | 'search-r2-rev4';
+
+/** Everything a run depends on; all of it fits in a URL (the UI serializes it) and in results.json. */
+export interface TrainConfig {
+  preset: TrainPresetName;
+  /** Policy size preset of the model being trained ('tiny' in tests, 'small' shipped). */
+  model: 'tiny' | 'small' | 'base';
+  /** Rollouts per question (G, default 5; 10 for search-r1-x2). */
+  groupSize: number;
+  /** Questions per GRPO step. */
+  questionsPerStep: number;
+  /** Revision limit R (1..4). */
+  revisionLimit: number;
+  reward: 'em' | 'hybrid';
+  judge: 'gold-evidence' | 'answer-containment' | 'external';
+  /** Meta-Refiner on (search-r2 and +meta-refiner presets) and trained jointly (search-r2 only). */
+  refiner: boolean;
+  trainRefiner: boolean;
+  lr: number;
+  klBeta: number;
+  temperature: number;
+  seeds: { init: number; data: number; sampling: number };
+  backend: 'webgpu' | 'cpu';
+  /** Steps of the run (the schedule). */
+  steps: number;
+  /** Evaluate dev EM every N steps (0: never). */
+  evalEvery: number;
+}
+
+/** Where a run can be resumed from. */
+export interface SavedRunRef {
+  id: string;
+  name: string;
+  step: number;
+  savedAt: string;
+  config: TrainConfig;
+}
+
+export interface SuiteProgress {
+  suite: 'smoke' | 'paper';
+  done: number;
+  total: number;
+  /** Current preset and seed. */
+  preset: string;
+  seed: number;
+  /** Estimated seconds left, from the steps measured so far. */
+  etaSeconds: number | null;
+}
+
+export interface TrainerWorkerApi {
+  /** Loads the world, index and warm-start checkpoint (progress events), starts the backend. */
+  init(config: TrainConfig, onEvent: (e: TrainerEvent) => void): Promise<{ backend: BackendInfo; questions: number; parameters: number }>;
+  /** Runs steps until paused, stopped or `config.steps` is reached. */
+  start(): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** One whole GRPO step (all remaining phases of the current step). */
+  step(): Promise<StepRecord>;
+  /** The next phase of the current step (starting a new step after `update`). */
+  stepPhase(): Promise<PhaseEvent>;
+  /** The phase the next stepPhase() will run. */
+  nextPhase(): Promise<Phase>;
+  stop(): Promise<void>;
+  /** Saves the run state (weights, optimizer, RNG streams, step) transactionally; returns its id. */
+  save(name?: string): Promise<SavedRunRef>;
+  load(id: string): Promise<SavedRunRef>;
+  listRuns(): Promise<SavedRunRef[]>;
+  deleteRun(id: string): Promise<void>;
+  metrics(): Promise<StepMetrics[]>;
+  /** Runs an ablation suite in the worker; resolves with results.json's content. */
+  runSuite(suite: 'smoke' | 'paper', opts: { seeds?: number; steps?: number }, onProgress: (p: SuiteProgress) => void): Promise<unknown>;
+}
