@@ -40,6 +40,33 @@ export interface TrainConfig {
   steps: number;
   /** Evaluate dev EM every N steps (0: never). */
   evalEvery: number;
+  // ---- optional knobs (additive; src/rl/presets.ts fills the defaults, validateConfig checks the ranges) ----
+  /** Discriminator intervention cost lambda (DESIGN 4.4, default 0.05). */
+  interventionCost?: number;
+  /** Evaluation threshold on alpha (default 0.5). */
+  tau?: number;
+  /** PPO clip epsilon below / above 1 (default 0.2 / 0.2; clip-higher: 0.28). */
+  clipLow?: number;
+  clipHigh?: number;
+  aggregation?: 'token-mean' | 'seq-mean-token-mean' | 'dr-grpo';
+  /** Loss weights of the Discriminator and Trimmer decision tokens in the joint loss (default 1 each). */
+  judgeLossWeight?: number;
+  trimLossWeight?: number;
+  /** Passages per search (default 3). */
+  topK?: number;
+  /** Tokens one Actor turn may generate (default 96). */
+  maxTurnTokens?: number;
+  /** Rollout weights: 'int8' (DESIGN 4.4) or 'fp32'; default int8 on webgpu, fp32 on cpu (faster there). */
+  rolloutWeights?: 'int8' | 'fp32';
+  /** Counterfactual probe samples per cut point of each rejected trajectory (0: no probe; default 0). */
+  probeSamples?: number;
+  /** Gradient clip (global norm, default 1; 0: none) and optimizer mini-batches per step (default 1). */
+  maxGradNorm?: number;
+  miniBatches?: number;
+  /** Dev questions per split in the periodic evaluations (default 50). */
+  evalLimit?: number;
+  /** Only the first N training questions (after the data-seed shuffle) are drawn (default: all). */
+  trainSubset?: number;
 }
 
 /** Where a run can be resumed from. */
