@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { mat, rand, runOnBoth, type CaseResult, type Tolerance } from '../../src/engine/conformance/harness.ts';
 import { Rng } from '../../src/engine/rng.ts';
+import { quantizeInt8 } from '../../src/engine/cpu/matmul.ts';
 import type { AttentionSpec, MatmulOptions, Ops, Tensor } from '../../src/engine/types.ts';
 
 export interface KernelCase {
@@ -215,7 +216,75 @@ const elementwiseCases: KernelCase[] = ([[1, 1], [3, 5], [7, 33], [2, 1027]] as 
     ),
 }));
 
+// Int8-weight matmul: f32 accumulation in ascending k against the reference's float64 sum (one rounding), then the
+// per-column scale. Shapes: single rows (decode GEMV), odd K (a partial last packed word), N not a multiple of the
+// 8-column panel, M not a multiple of the 4-row tile, zero columns (scale 1), K = 0, M = 0.
+function int8Case([m, k, n]: Shape, note = '', zeroCols = false): KernelCase {
+  return {
+    kernel: 'matmulInt8',
+    name: `${m}x${k}x${n}${note ? ` (${note})` : ''}`,
+    run: (ref, fast, rng) => {
+      const w = rand(rng, k * n);
+      if (zeroCols) for (let p = 0; p < k; p++) for (let c = 0; c < n; c += 3) w[p * n + c] = 0;
+      const { q, scales } = quantizeInt8(w, k, n);
+      const words = Math.ceil(k / 4);
+      return runOnBoth(
+        ref,
+        fast,
+        { a: mat(rand(rng, m * k), m, k), q: { data: q, shape: [n, words] }, scales },
+        (o, t) => ({ c: o.matmulInt8(t.a, { q: t.q, scales: t.scales, k, n }) }),
+        matTol(k),
+      );
+    },
+  };
+}
+
+const int8Cases: KernelCase[] = [
+  int8Case([1, 1, 1]),
+  int8Case([1, 128, 128], 'decode'),
+  int8Case([1, 128, 8003], 'decode, LM head, partial panel'),
+  int8Case([1, 513, 45], 'decode, odd K'),
+  int8Case([40, 128, 512], 'batched decode'),
+  int8Case([7, 33, 5], 'odd'),
+  int8Case([13, 129, 65], 'odd'),
+  int8Case([3, 2, 9], 'K of 2'),
+  int8Case([5, 3, 17], 'K of 3, partial word'),
+  int8Case([41, 512, 130], 'M past the 4-row tile'),
+  int8Case([9, 70, 24], 'zero columns', true),
+  int8Case([4, 0, 9], 'K = 0'),
+  int8Case([0, 8, 9], 'M = 0'),
+];
+
+// Sampling with top-p = 1 against the reference (float64 softmax): the same tokens (they could differ only where
+// u * Z falls within float32 rounding of a cumulative boundary, which these seeded uniforms do not hit). Top-p < 1
+// runs the reference itself (checked here too).
+function sampleCase(rows: number, vocab: number, temperature: number, topP: number, fill: Fill = 'normal'): KernelCase {
+  return {
+    kernel: 'sample',
+    name: `${rows}x${vocab} T=${temperature} top-p=${topP}${fill === 'normal' ? '' : ` (${fill})`}`,
+    run: (ref, fast, rng) => {
+      const x = logits(rng, rows, vocab, fill);
+      if (fill === 'normal') for (let i = 0; i < x.length; i++) x[i] *= 4;
+      const u = rng.uniformArray(rows, 0, 1);
+      if (rows > 2) u[0] = 0; // the first token with nonzero mass
+      return runOnBoth(ref, fast, { x: mat(x, rows, vocab), u }, (o, t) => ({ tok: o.sample(t.x, t.u, { temperature, topP }) }), { atol: 0, rtol: 0 });
+    },
+  };
+}
+
+const sampleCases: KernelCase[] = [
+  sampleCase(1, 1, 1, 1),
+  sampleCase(3, 7, 1, 1),
+  sampleCase(40, 8000, 1, 1),
+  sampleCase(17, 1031, 0.7, 1),
+  sampleCase(5, 30011, 1.3, 1),
+  sampleCase(6, 515, 1, 1, 'neginf'),
+  sampleCase(9, 300, 1, 0.9),
+];
+
 export const WASM_KERNEL_CASES: readonly KernelCase[] = [
+  ...int8Cases,
+  ...sampleCases,
   ...matmulCases,
   ...logprobCases,
   ...attentionCases,

@@ -34,13 +34,20 @@ export interface Kernels {
   scale(a: number, s: number, y: number, i0: number, i1: number): void;
   addBias(x: number, bias: number, y: number, n: number, r0: number, r1: number): void;
   sumRows(x: number, acc: number, m: number, n: number, c0: number, c1: number): void;
+  int8PackedBytes(k: number, n: number): number;
+  int8ScratchBytes(k: number): number;
+  int8Pack(q: number, k: number, n: number, dst: number): void;
+  int8Gemm(m: number, n: number, k: number, a: number, lda: number, w: number, scales: number, c: number, ldc: number,
+    work: number, j0: number, j1: number): void;
+  sampleRows(x: number, u: number, out: number, vocab: number, invT: number, r0: number, r1: number): void;
 }
 
-export type KernelName = Exclude<keyof Kernels, 'heapBase' | 'gemmScratchBytes' | 'gemmPath'>;
+export type KernelName = Exclude<keyof Kernels, 'heapBase' | 'gemmScratchBytes' | 'gemmPath' | 'int8PackedBytes' | 'int8ScratchBytes'>;
 
 /** Kernels a helper thread may be asked to run (by index into this list). */
 export const THREADED_KERNELS: readonly KernelName[] = [
   'gemm', 'logprobRows', 'logprobBackwardRows', 'attentionForward', 'attentionBackward', 'gelu', 'geluBackward', 'adamw',
+  'int8Gemm', 'sampleRows',
 ];
 
 /** gemm paths (see assembly/gemm.ts). */

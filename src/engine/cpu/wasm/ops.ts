@@ -1,9 +1,10 @@
 // The fast cpu Ops: tensors live in WebAssembly memory and the hot ops run WebAssembly SIMD kernels
 // (assembly/*.ts): matmul (all transpositions), logprob and its backward, attention forward/backward (causal or
 // bidirectional, with padded keys), layernorm forward/backward, L2 normalization forward/backward, GELU
-// forward/backward, AdamW, plus the cheap elementwise ops and column sums. The rest
-// (int8 matmul, embedding backward, sum, sampling, the unfused logprob anchor) runs the TypeScript reference on
-// views of the same memory. Same shape checks and errors as the reference (src/engine/shapes.ts).
+// forward/backward, AdamW, int8-weight matmul (per-channel scales; the weight re-laid out once into 8-column panels
+// and cached with its q tensor), softmax sampling with top-p = 1, plus the cheap elementwise ops and column sums.
+// The rest (embedding backward, sum, top-p < 1 sampling, the unfused logprob anchor) runs the TypeScript reference
+// on views of the same memory. Same shape checks and errors as the reference (src/engine/shapes.ts).
 //
 // Determinism: every kernel has a fixed operation order that does not depend on how its work is split between the
 // two threads (rows, columns, (batch, head) pairs or element ranges are computed independently), so 1-thread and
@@ -11,13 +12,12 @@
 import { ShapeError } from '../../errors.ts';
 import {
   checkAdamW, checkAddBias, checkAttention, checkAttentionBackward, checkCopyRows, checkElementwise, checkEmbedding,
-  checkHostData, checkIndices, checkL2normalize, checkL2normalizeBackward, checkLayernorm, checkLayernormBackward, checkLogprob, checkLogprobBackward, checkMatmul,
+  checkHostData, checkIndices, checkL2normalize, checkL2normalizeBackward, checkLayernorm, checkLayernormBackward, checkLogprob, checkLogprobBackward, checkMatmul, checkMatmulInt8, checkSample,
   checkWrite, expectAlive, expectDtype, fmt, rowsCols, sameShape,
 } from '../../shapes.ts';
 import type { AnyTypedArray, AttentionSpec, DType, Int8Weight, Ops, Tensor } from '../../types.ts';
 import { embeddingBackward as refEmbeddingBackward } from '../embedding.ts';
 import { logprobUnfused as refLogprobUnfused } from '../logprob.ts';
-import { matmulInt8 as refMatmulInt8 } from '../matmul.ts';
 import { sum as refSum } from '../reduce.ts';
 import { sample as refSample } from '../sample.ts';
 import { CpuTensor, anyData } from '../tensor.ts';
@@ -72,7 +72,7 @@ export function createWasmOps(rt: WasmRuntime): Ops {
   };
 
   /** Runs a kernel whose last two arguments are a unit range [i0, i1) over [0, n), shared when large. */
-  const ranged = (name: 'gelu' | 'geluBackward' | 'adamw' | 'logprobRows' | 'logprobBackwardRows', n: number, work: number,
+  const ranged = (name: 'gelu' | 'geluBackward' | 'adamw' | 'logprobRows' | 'logprobBackwardRows' | 'sampleRows', n: number, work: number,
     args: number[], align = 4): void => {
     const chunk = chunking(n, work, PARALLEL_MIN.elements, align);
     if (chunk === null) {
@@ -100,6 +100,28 @@ export function createWasmOps(rt: WasmRuntime): Ops {
     }
     if (byRows) rt.runChunked('gemm', mine, theirs, { total: m, chunk, count: 1, offsets: [[4, rsA * 4], [10, ldc * 4]] });
     else rt.runChunked('gemm', mine, theirs, { total: n, chunk, count: 2, offsets: [[7, csB * 4], [10, 4]] });
+  };
+
+  /**
+   * C [m, n] = A [m, k] x int8 panels (scales [n]), shared by column panels of 8 when large. Every output element has
+   * the same operation order whatever m is and however the columns are split (see assembly/int8.ts).
+   */
+  const int8Gemm = (m: number, n: number, kk: number, a: number, panels: number, scales: number, c: number): void => {
+    const need = k.int8ScratchBytes(kk);
+    const big = need > k.gemmScratchBytes();
+    const w0 = big ? rt.alloc(need) : rt.work[0];
+    const w1 = big && rt.threads > 1 ? rt.alloc(need) : rt.work[rt.threads - 1];
+    try {
+      const mine = [m, n, kk, a, kk, panels, scales, c, n, w0, 0, n];
+      const chunk = chunking(n, m * n * kk, PARALLEL_MIN.gemm, 8, 64);
+      if (chunk === null) k.int8Gemm(m, n, kk, a, kk, panels, scales, c, n, w0, 0, n);
+      else rt.runChunked('int8Gemm', mine, [m, n, kk, a, kk, panels, scales, c, n, w1, 0, n], { total: n, chunk, start: 10, end: 11 });
+    } finally {
+      if (big) {
+        rt.release(w0, need);
+        if (rt.threads > 1) rt.release(w1, need);
+      }
+    }
   };
 
   /** Column sums of x [m, n] in float64 (ascending rows), rounded once into a fresh [n] tensor. */
@@ -151,12 +173,15 @@ export function createWasmOps(rt: WasmRuntime): Ops {
     },
     write(t: Tensor, data: AnyTypedArray): void {
       checkWrite(t, data);
-      own('write', t).view().set(data);
+      const w = own('write', t);
+      w.dropDerived();
+      w.view().set(data);
     },
     copyRows(dst: Tensor, row: number, src: Tensor): void {
       checkCopyRows(dst, row, src);
       const d = own('copyRows', dst);
       const s = own('copyRows', src);
+      d.dropDerived();
       d.view().set(s.view(), row * dst.shape[1]);
     },
     dispose(t: Tensor): void {
@@ -178,7 +203,21 @@ export function createWasmOps(rt: WasmRuntime): Ops {
     },
     matmulInt8(a: Tensor, w: Int8Weight): Tensor {
       const op = 'matmulInt8';
-      return fromRef(refMatmulInt8(asRef(op, a), { q: asRef(op, w.q), scales: asRef(op, w.scales), k: w.k, n: w.n }));
+      const [m, kk, n] = checkMatmulInt8(a, w);
+      const [A, Q, S] = [own(op, a), own(op, w.q), own(op, w.scales)];
+      const out = fresh([m, n]);
+      if (m * n === 0) return out;
+      if (kk === 0) {
+        out.view().fill(0);
+        return out;
+      }
+      const panels = Q.int8Panels(kk, n, (bytes) => {
+        const ptr = rt.alloc(bytes);
+        k.int8Pack(Q.ptr, kk, n, ptr);
+        return ptr;
+      });
+      int8Gemm(m, n, kk, A.ptr, panels, S.ptr, out.ptr);
+      return out;
     },
 
     // ---- elementwise and reductions -----------------------------------------------------------------------
@@ -383,7 +422,15 @@ export function createWasmOps(rt: WasmRuntime): Ops {
       return fromRef(refLogprobUnfused(asRef('logprobUnfused', logits), asRef('logprobUnfused', targets)));
     },
     sample(logits, uniforms, opts) {
-      return fromRef(refSample(asRef('sample', logits), asRef('sample', uniforms), opts));
+      const op = 'sample';
+      // Top-p < 1 (a sorted nucleus) runs the reference; the whole distribution runs the kernel.
+      if (opts.topP < 1) return fromRef(refSample(asRef(op, logits), asRef(op, uniforms), opts));
+      const [rows, vocab] = checkSample(logits, uniforms, opts);
+      const [X, U] = [own(op, logits), own(op, uniforms)];
+      const out = fresh([rows], 'i32');
+      const invT = Math.fround(1 / Math.fround(opts.temperature));
+      ranged('sampleRows', rows, rows * vocab, [X.ptr, U.ptr, out.ptr, vocab, invT, 0, rows], 1);
+      return out;
     },
 
     // ---- optimizer ----------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ export class WasmTensor implements Tensor {
   readonly bytes: number;
   private _ptr: number;
   private _disposed = false;
+  /**
+   * For the q tensor of an Int8Weight: its bytes re-laid out for the int8 kernel (assembly/int8.ts, int8Pack), made
+   * on first use and kept until the tensor is disposed or written (dropDerived).
+   */
+  private _packed: { ptr: number; bytes: number; k: number; n: number } | null = null;
 
   /** A fresh, uninitialized tensor. */
   constructor(
@@ -41,11 +46,36 @@ export class WasmTensor implements Tensor {
     return this.rt.view(this.dtype, this.ptr, this.size);
   }
 
+  /** The int8-panel copy of this packed-q tensor for a [k, n] weight (built by `make` when absent or stale). */
+  int8Panels(k: number, n: number, make: (bytes: number) => number): number {
+    const p = this._packed;
+    if (p && p.k === k && p.n === n) return p.ptr;
+    this.dropDerived();
+    const bytes = this.rt.k.int8PackedBytes(k, n);
+    const ptr = make(bytes);
+    this._packed = { ptr, bytes, k, n };
+    this.rt.track(this, ptr, bytes);
+    return ptr;
+  }
+
+  /** Forgets data derived from the contents (call before the contents change). */
+  dropDerived(): void {
+    const p = this._packed;
+    if (!p) return;
+    this._packed = null;
+    // untrack drops every registration of this tensor: register its own block again.
+    this.rt.untrack(this);
+    this.rt.track(this, this._ptr, this.bytes);
+    this.rt.release(p.ptr, p.bytes);
+  }
+
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
     this.rt.untrack(this);
     this.rt.release(this._ptr, this.bytes);
+    if (this._packed) this.rt.release(this._packed.ptr, this._packed.bytes);
+    this._packed = null;
     this._ptr = 0;
   }
 }
