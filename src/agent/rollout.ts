@@ -19,6 +19,13 @@
 // Randomness: sequence (question id, rollout g) draws one uniform per sampled token from its own stream,
 // streamSeed(seed, `rollout:<id>:<g>`), so its tokens do not depend on which other sequences share the batch:
 // batched and one-at-a-time generation give the same rollouts (exactly on the cpu backends; see decoder-cache.ts).
+//
+// Continuation (the Meta-Refiner's cut-and-regenerate, DESIGN 4.2): a question may carry a `prefix`, the kept steps
+// 1..k of an earlier rollout with their information blocks (token ids, mask, log-probs, segments, searches; see
+// src/refiner/regenerate.ts cutRollout). The prompt and the prefix are fed as one chunk and generation continues
+// after it, with the prefix's searches, turns and invalid actions counted toward the limits. The stream key gets
+// the question's `group` (default: the rollout index) and, when given, `:r<revision>` and `:<streamTag>`, so a
+// regeneration draws other numbers than its original and than its siblings; without them the key is unchanged.
 import { INVALID_ACTION_OBSERVATION, MAX_SEARCHES, TOP_K, actorPrompt } from './prompts.ts';
 import { parseTrajectory, type Trajectory } from './trajectory.ts';
 import { Rng } from '../engine/rng.ts';
@@ -66,10 +73,27 @@ export function bm25PassageRetriever(corpus: readonly CorpusRecord[], opts: Bm25
   return corpusRetriever(createBm25Retriever(corpus, opts), corpus);
 }
 
+/** The kept part of an earlier rollout's response that a continuation starts from. */
+export interface RolloutPrefix {
+  ids: Int32Array;
+  mask: Uint8Array;
+  logprobs: Float32Array;
+  searches: RolloutSearch[];
+  segments: RolloutSegment[];
+}
+
 export interface RolloutQuestion {
   /** Keys the sequence's random stream (with the rollout index). */
   id: string;
   question: string;
+  /** Continue after this kept prefix instead of starting the response afresh. */
+  prefix?: RolloutPrefix;
+  /** Group index reported (and used in the stream key) instead of the rollout index (for groupSize 1). */
+  group?: number;
+  /** Revision number (regenerations: 1..R); > 0 changes the stream key. */
+  revision?: number;
+  /** Extra stream key part (e.g. the counterfactual probe's cut and sample). */
+  streamTag?: string;
 }
 
 export interface RolloutOptions {
@@ -133,6 +157,9 @@ export interface Rollout {
   searches: RolloutSearch[];
   turns: number;
   invalidActions: number;
+  /** Continuations: the revision number and how many response tokens came from the prefix. */
+  revision?: number;
+  prefixLength?: number;
   /** Ended at the context limit. */
   truncated: boolean;
   /** Reached a forced final turn (search disabled). */
@@ -241,12 +268,28 @@ export async function rollout(
   const all: Seq[] = [];
   questions.forEach((q, qi) => {
     const prompt = Int32Array.from([sp.bos, ...tokenizer.encode(actorPrompt(q.question))]);
-    for (let g = 0; g < G; g++)
+    const pre = q.prefix;
+    if (pre) {
+      const n = pre.ids.length;
+      if (pre.mask.length !== n || pre.logprobs.length !== n)
+        throw new Error(`rollout: prefix of ${q.id} has ${n} ids, ${pre.mask.length} mask entries, ${pre.logprobs.length} log-probs`);
+      if (pre.segments.some((sg) => sg.start < 0 || sg.end > n || sg.start >= sg.end)) throw new Error(`rollout: prefix of ${q.id} has a segment outside its ${n} tokens`);
+    }
+    if (q.group !== undefined && G !== 1) throw new Error(`rollout: question ${q.id} sets group ${q.group}; that needs groupSize 1, got ${G}`);
+    for (let g = 0; g < G; g++) {
+      const gi = q.group ?? g;
+      const key = `rollout:${q.id}:${gi}${q.revision ? `:r${q.revision}` : ''}${q.streamTag ? `:${q.streamTag}` : ''}`;
+      const invalid = pre ? pre.segments.filter((sg) => sg.kind === 'invalid').length : 0;
       all.push({
-        qi, q, g, slot: -1, rng: new Rng(streamSeed(opts.seed, `rollout:${q.id}:${g}`)), prompt,
-        ids: [], mask: [], logprobs: [], segments: [], searches: [], pending: [...prompt], turnStart: 0, turns: 0, invalid: 0,
+        qi, q, g: gi, slot: -1, rng: new Rng(streamSeed(opts.seed, key)), prompt,
+        ids: pre ? Array.from(pre.ids) : [], mask: pre ? Array.from(pre.mask) : [], logprobs: pre ? Array.from(pre.logprobs) : [],
+        segments: pre ? pre.segments.map((sg) => ({ ...sg })) : [], searches: pre ? pre.searches.map((x) => ({ ...x, passages: [...x.passages] })) : [],
+        pending: pre ? [...prompt, ...pre.ids] : [...prompt], turnStart: 0,
+        // Each observation of the prefix (information or invalid-action text) followed one finished turn.
+        turns: pre ? pre.segments.filter((sg) => sg.kind !== 'policy').length : 0, invalid,
         forcedTurn: maxSearches === 0 || maxTurns === 1, forced: false, done: false, finish: 'no-answer', truncated: false, query: null,
       });
+    }
   });
 
   const used = (s: Seq): number => model.length(s.slot);
@@ -294,7 +337,7 @@ export async function rollout(
     model.reset(wave.map((_, i) => i));
     wave.forEach((s, i) => {
       s.slot = i;
-      if (s.prompt.length + 1 > ctx) endTruncated(s);
+      if (s.pending.length + 1 > ctx) endTruncated(s);
       else startTurn(s);
     });
     while (wave.some((s) => !s.done)) {
@@ -387,6 +430,7 @@ export async function rollout(
       searches: s.searches,
       turns: s.turns,
       invalidActions: s.invalid,
+      ...(s.q.prefix || s.q.revision ? { revision: s.q.revision ?? 0, prefixLength: s.q.prefix?.ids.length ?? 0 } : {}),
       truncated: s.truncated,
       forced: s.forced,
       finish: s.finish,
