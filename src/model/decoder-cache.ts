@@ -5,7 +5,8 @@
 // holds its positions 0 .. length(s)-1 in rows s*context + position. A call appends a chunk of tokens to each of
 // some slots: the new K/V rows are computed for all chunks at once (packed rows: projections and MLP run on
 // sum(chunk lengths) rows, no padding), then written into each slot's rows with copyRows at that slot's position
-// (rows are picked out of the packed tensors with the embedding gather, the engine's row gather). Attention:
+// (rows are picked out of the packed tensors with the embedding gather, the engine's row gather); on the cpu backends
+// one scatterRows call per cache does it for all chunks (src/engine/cpu/row-scatter.ts). Attention:
 //   - chunks of one token (decoding): one attention call over the whole cache, batch = slots, tq = 1,
 //     tk = context, keyLengths = each slot's new length (slots not in the call get 1 and are ignored);
 //   - longer chunks all starting at position 0 (prompts): one padded attention call, batch = chunks, tq = tk =
@@ -22,12 +23,13 @@
 // are sampled from the int8 policy, refreshed after each update). Embedding lookups, biases and norms stay fp32.
 //
 // Batch composition. Each row's result depends only on that row's tokens on the reference backend (float64 sums
-// in a fixed order), and on the WASM backend in int8 mode and for the fp32 layer matmuls (same sum order on every
-// gemm path); the fp32 output projection (a transposed matmul) takes a differently-rounded path for <= 8 rows on
+// in a fixed order), and on the WASM backend in int8 mode (the int8 kernel's sum order does not depend on the row
+// count) and for the fp32 layer matmuls (same sum order on every gemm path); the fp32 output projection (a transposed matmul) takes a differently-rounded path for <= 8 rows on
 // WASM, so fp32 logits there can differ in the last bits between batch sizes.
 import { ShapeError } from '../engine/errors.ts';
 import type { AttentionSpec, Int8Weight, Ops, Tensor } from '../engine/types.ts';
 import { quantizeInt8 } from '../engine/cpu/matmul.ts';
+import { rowScatter } from '../engine/cpu/row-scatter.ts';
 import { LN_EPS, type Transformer } from './transformer.ts';
 
 export type DecoderWeights = 'int8' | 'fp32';
@@ -39,8 +41,8 @@ export interface DecoderOptions {
   context?: number;
   /**
    * Default 'int8' (call refreshInt8() before the first use and after every weight update). On the cpu backend the
-   * int8 matmul still runs the TypeScript reference (no WASM kernel yet): int8 decoding there is ~5x slower than
-   * fp32 (src/bench/rollout-bench.ts), so prefer 'fp32' on cpu until that kernel exists.
+   * int8 matmul is a WASM SIMD kernel about as fast as the fp32 one at these sizes (compute-bound: the weights are
+   * dequantized to f32 in registers; see src/bench/rollout-bench.ts).
    */
   weights?: DecoderWeights;
 }
@@ -247,6 +249,17 @@ export class KvDecoder implements SequenceModel {
       }
     }
 
+    // Cache row of every packed row (slot * context + position), for the one-call scatter.
+    const scatter = rowScatter(o);
+    let cacheRows: Int32Array | null = null;
+    if (scatter) {
+      cacheRows = new Int32Array(N);
+      for (let j = 0; j < n; j++) {
+        const c = chunks[order[j]];
+        for (let i = 0; i < c.ids.length; i++) cacheRows[offs[j] + i] = c.slot * ctx + pos[offs[j] + i];
+      }
+    }
+
     const live: Tensor[] = [];
     const keep = <T extends Tensor>(t: T): T => {
       live.push(t);
@@ -284,13 +297,18 @@ export class KvDecoder implements SequenceModel {
         const q = keep(o.addBias(mm(h, L.wq.value, q8?.wq), L.bq.value));
         const k = keep(o.addBias(mm(h, L.wk.value, q8?.wk), L.bk.value));
         const v = keep(o.addBias(mm(h, L.wv.value, q8?.wv), L.bv.value));
-        // New K/V rows into the caches, at each slot's position.
-        for (let j = 0; j < n; j++) {
-          const c = chunks[order[j]];
-          const len = c.ids.length;
-          const at = c.slot * ctx + this.lens[c.slot];
-          o.copyRows(this.kCache[l], at, rowsOf(k, offs[j], len));
-          o.copyRows(this.vCache[l], at, rowsOf(v, offs[j], len));
+        // New K/V rows into the caches, at each slot's position: one scatter per cache where the backend has it.
+        if (scatter && cacheRows) {
+          scatter(this.kCache[l], cacheRows, k);
+          scatter(this.vCache[l], cacheRows, v);
+        } else {
+          for (let j = 0; j < n; j++) {
+            const c = chunks[order[j]];
+            const len = c.ids.length;
+            const at = c.slot * ctx + this.lens[c.slot];
+            o.copyRows(this.kCache[l], at, rowsOf(k, offs[j], len));
+            o.copyRows(this.vCache[l], at, rowsOf(v, offs[j], len));
+          }
         }
         const pieces: { off: number; t: Tensor }[] = [];
         if (nd > 0) {

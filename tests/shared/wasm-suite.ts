@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mat, rand, runOnBoth, type CaseResult, type Tolerance } from '../../src/engine/conformance/harness.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { quantizeInt8 } from '../../src/engine/cpu/matmul.ts';
+import { rowScatter } from '../../src/engine/cpu/row-scatter.ts';
 import type { AttentionSpec, MatmulOptions, Ops, Tensor } from '../../src/engine/types.ts';
 
 export interface KernelCase {
@@ -282,7 +283,23 @@ const sampleCases: KernelCase[] = [
   sampleCase(9, 300, 1, 0.9),
 ];
 
+// scatterRows (the decoder's KV-cache writes): rows of src to given rows of dst, the rest of dst untouched.
+const scatterCases: KernelCase[] = [[7, 5, 3], [40, 128, 40], [9, 1, 9]].map(([R, C, n]) => ({
+  kernel: 'scatterRows',
+  name: `${n} rows of ${C} into ${R}`,
+  run: (ref: Ops, fast: Ops, rng: Rng) => {
+    const rows = Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % R);
+    return runOnBoth(ref, fast, { dst: mat(rand(rng, R * C), R, C), src: mat(rand(rng, n * C), n, C) }, (o, t) => {
+      const scatter = rowScatter(o);
+      if (!scatter) throw new Error('no scatterRows on this backend');
+      scatter(t.dst, rows, t.src);
+      return { dst: t.dst };
+    }, { atol: 0, rtol: 0 });
+  },
+}));
+
 export const WASM_KERNEL_CASES: readonly KernelCase[] = [
+  ...scatterCases,
   ...int8Cases,
   ...sampleCases,
   ...matmulCases,

@@ -11,12 +11,13 @@ import { layernorm, layernormBackward } from './layernorm.ts';
 import { logprob, logprobBackward, logprobUnfused } from './logprob.ts';
 import { matmul, matmulInt8 } from './matmul.ts';
 import { sum, sumRows } from './reduce.ts';
+import { type RowScatter, checkScatterRows } from './row-scatter.ts';
 import { sample } from './sample.ts';
 import { CpuTensor, anyData, f32, i32, newArray } from './tensor.ts';
 
 const copy = (d: AnyTypedArray): AnyTypedArray => d.slice();
 
-export function createCpuOps(): Ops {
+export function createCpuOps(): Ops & RowScatter {
   return {
     tensor(data, shape) {
       const dtype = checkHostData('tensor', data, shape);
@@ -45,6 +46,12 @@ export function createCpuOps(): Ops {
     copyRows(dst, row, src) {
       checkCopyRows(dst, row, src);
       anyData('copyRows', dst).set(anyData('copyRows', src), row * dst.shape[1]);
+    },
+    scatterRows(dst, rows, src) {
+      const [, n] = checkScatterRows(dst, rows, src);
+      const d = anyData('scatterRows', dst);
+      const s = anyData('scatterRows', src);
+      for (let i = 0; i < rows.length; i++) d.set(s.subarray(i * n, (i + 1) * n), rows[i] * n);
     },
     dispose(t: Tensor) {
       if (t instanceof CpuTensor) t.dispose();

@@ -19,6 +19,7 @@ import type { AnyTypedArray, AttentionSpec, DType, Int8Weight, Ops, Tensor } fro
 import { embeddingBackward as refEmbeddingBackward } from '../embedding.ts';
 import { logprobUnfused as refLogprobUnfused } from '../logprob.ts';
 import { sum as refSum } from '../reduce.ts';
+import { type RowScatter, checkScatterRows } from '../row-scatter.ts';
 import { sample as refSample } from '../sample.ts';
 import { CpuTensor, anyData } from '../tensor.ts';
 import { GEMM_PACKED } from './kernels.ts';
@@ -30,7 +31,7 @@ const ALIGN_COLS = 16;
 
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
-export function createWasmOps(rt: WasmRuntime): Ops {
+export function createWasmOps(rt: WasmRuntime): Ops & RowScatter {
   const k = rt.k;
 
   /** The tensor as one of ours, or the reference's error for a tensor of another backend. */
@@ -145,7 +146,7 @@ export function createWasmOps(rt: WasmRuntime): Ops {
     return [ptr, bytes];
   };
 
-  const ops: Ops = {
+  const ops: Ops & RowScatter = {
     // ---- memory -------------------------------------------------------------------------------------------
     tensor(data: AnyTypedArray, shape: readonly number[]): Tensor {
       const dtype = checkHostData('tensor', data, shape);
@@ -183,6 +184,16 @@ export function createWasmOps(rt: WasmRuntime): Ops {
       const s = own('copyRows', src);
       d.dropDerived();
       d.view().set(s.view(), row * dst.shape[1]);
+    },
+    scatterRows(dst: Tensor, rows: Int32Array, src: Tensor): void {
+      const [, n] = checkScatterRows(dst, rows, src);
+      const d = own('scatterRows', dst);
+      const s = own('scatterRows', src);
+      d.dropDerived();
+      const heap = rt.i32;
+      const from = s.ptr >>> 2;
+      const to = d.ptr >>> 2;
+      for (let i = 0; i < rows.length; i++) heap.copyWithin(to + rows[i] * n, from + i * n, from + (i + 1) * n);
     },
     dispose(t: Tensor): void {
       if (t instanceof WasmTensor) t.dispose();
