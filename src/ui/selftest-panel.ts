@@ -1,5 +1,5 @@
 // Live kernel self-test: one line per kernel family (cases, passed, failed, time), each opening onto its cases,
-// filled in as the worker reports.
+// filled in as the worker reports. It runs when asked (it competes with training for the GPU).
 import * as Comlink from 'comlink';
 import type { EngineWorkerApi, SelfTestRow } from '../worker/protocol.ts';
 import { h } from './dom.ts';
@@ -16,8 +16,8 @@ export class SelfTestPanel {
   readonly element: HTMLElement;
   private list = h('div', { class: 'families' });
   private summary = h('p', { class: 'summary', 'data-testid': 'selftest-summary' }, 'Waiting for the engine…');
-  private button = h('button', { type: 'button', 'data-testid': 'selftest-run' }, 'Run again');
-  private progress = h('progress', { max: '1', value: '0' });
+  private button = h('button', { type: 'button', 'data-testid': 'selftest-run' }, 'Run the self-test');
+  private progress = h('progress', { max: '1', value: '0', 'aria-label': 'self-test progress' });
   private families: Family[] = [];
   private rowsState: SelfTestRow[] = [];
 
@@ -25,10 +25,11 @@ export class SelfTestPanel {
     this.button.disabled = true;
     this.button.addEventListener('click', () => void this.run());
     this.element = h('section', { class: 'selftest', 'data-testid': 'selftest' },
-      h('div', { class: 'selftest-head' }, h('h2', {}, 'Kernel self-test'), this.button),
-      h('p', { class: 'hint' },
-        'Every WGSL kernel runs here, in this tab, on random and awkward shapes (size 1, odd sizes, 30k-wide rows, huge logits) ',
-        'and is compared with the CPU reference backend. Open a kernel to see its cases.'),
+      h('div', { class: 'selftest-head' },
+        h('p', { class: 'hint' },
+          'Every WGSL kernel runs here, in this tab, on random and awkward shapes (size 1, odd sizes, 30k-wide rows, huge logits) ',
+          'and is compared with the CPU reference backend. Open a kernel to see its cases.'),
+        this.button),
       this.progress,
       this.summary,
       this.list);
@@ -55,6 +56,8 @@ export class SelfTestPanel {
     this.list.replaceChildren(...this.families.map((f) => f.details));
     this.progress.max = Math.max(1, this.rowsState.length);
     this.families.forEach((f) => this.refresh(f));
+    this.summary.textContent = `Not run yet: ${this.rowsState.length} cases (about a minute on a software GPU).`;
+    this.button.disabled = false;
   }
 
   private refresh(f: Family): void {
@@ -101,6 +104,7 @@ export class SelfTestPanel {
       this.summary.textContent = `${res.passed} passed, ${res.failed} failed in ${(res.ms / 1000).toFixed(1)} s`;
       this.summary.className = `summary ${res.failed ? 'fail' : 'pass'}`;
     }
+    this.button.textContent = 'Run again';
     this.button.disabled = false;
   }
 }

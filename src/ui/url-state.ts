@@ -1,19 +1,10 @@
 // Everything the playground shows is a function of this state, and all of it lives in the URL's query string, so
 // a link reopens the same state (DESIGN 2: shareable links, panels hidden by the educator, presentation mode).
 // Pure (no DOM): parse and serialize with validation, tested in tests/unit/ui-url-state.test.ts.
+import { PRESET_NAMES, PRESETS as PRESET_KNOBS, presetConfig, SCHEDULES, type ScheduleName } from '../rl/presets.ts';
 import type { TrainConfig, TrainPresetName } from '../worker/train-protocol.ts';
 
-export const PRESETS: readonly TrainPresetName[] = [
-  'search-r1',
-  'search-r1+meta-refiner',
-  'search-r1+meta-refiner+process',
-  'search-r2',
-  'search-r1-x2',
-  'search-r2-rev1',
-  'search-r2-rev2',
-  'search-r2-rev3',
-  'search-r2-rev4',
-];
+export const PRESETS: readonly TrainPresetName[] = PRESET_NAMES;
 
 export const PRESET_LABELS: Record<TrainPresetName, string> = {
   'search-r1': 'Search-R1 (baseline, EM reward)',
@@ -55,6 +46,8 @@ export interface UrlState {
   seedData: number;
   seedSampling: number;
   backend: TrainConfig['backend'];
+  /** Counterfactual probe samples per cut point of each rejected trajectory (0: no gain curve). */
+  probe: number;
   /** Panels hidden (educator links: ?hide=charts,runs). */
   hide: PanelId[];
   /** Presentation mode: large type, one panel at a time. */
@@ -69,27 +62,29 @@ export interface UrlState {
   colour: (typeof COLOURINGS)[number];
 }
 
-/** The knobs a preset fixes (DESIGN 8's ablation rows); the URL stores only what differs from them. */
-export function presetKnobs(preset: TrainPresetName): Pick<UrlState, 'groupSize' | 'revisionLimit' | 'reward'> {
-  const rev = /^search-r2-rev(\d)$/.exec(preset);
-  return {
-    groupSize: preset === 'search-r1-x2' ? 10 : 5,
-    revisionLimit: rev ? Number(rev[1]) : 1,
-    reward: preset === 'search-r1' || preset === 'search-r1+meta-refiner' || preset === 'search-r1-x2' ? 'em' : 'hybrid',
-  };
+/** The trainer's schedule for a model size (src/rl/presets.ts: `tiny` for tests, `small` shipped; base uses small's). */
+export function scheduleOf(model: TrainConfig['model']): ScheduleName {
+  return model === 'tiny' ? 'tiny' : 'small';
 }
 
-export function defaultState(preset: TrainPresetName = 'search-r2'): UrlState {
+/** The knobs a preset and schedule fix (DESIGN 8's ablation rows); the URL stores only what differs from them. */
+export function presetKnobs(preset: TrainPresetName, model: TrainConfig['model'] = 'small'): Pick<UrlState, 'groupSize' | 'revisionLimit' | 'reward' | 'lr'> {
+  const p = PRESET_KNOBS[preset];
+  const sch = SCHEDULES[scheduleOf(model)];
+  return { groupSize: sch.groupSize * p.groupMultiplier, revisionLimit: p.revisionLimit, reward: p.reward, lr: sch.lr };
+}
+
+export function defaultState(preset: TrainPresetName = 'search-r2', model: TrainConfig['model'] = 'small'): UrlState {
   return {
     preset,
-    model: 'small',
-    ...presetKnobs(preset),
-    lr: 1e-5,
+    model,
+    ...presetKnobs(preset, model),
     judge: 'gold-evidence',
-    seedInit: 1,
-    seedData: 1,
-    seedSampling: 1,
+    seedInit: 0,
+    seedData: 0,
+    seedSampling: 0,
     backend: 'webgpu',
+    probe: 0,
     hide: [],
     present: false,
     slide: 0,
@@ -104,6 +99,7 @@ export const LIMITS = {
   revisionLimit: { min: 1, max: 4 },
   lr: { min: 1e-8, max: 1 },
   seed: { min: 0, max: 2 ** 31 - 1 },
+  probe: { min: 0, max: 16 },
 } as const;
 
 /** URL parameter name of each field. */
@@ -119,6 +115,7 @@ const KEYS = {
   seedData: 'seed_data',
   seedSampling: 'seed_sampling',
   backend: 'backend',
+  probe: 'probe',
   hide: 'hide',
   present: 'present',
   slide: 'slide',
@@ -162,11 +159,11 @@ export function parseUrlState(search: string): ParseResult {
     return v;
   };
   const preset = take('preset', (v) => oneOf(PRESETS, v), PRESETS.join(' | ')) ?? 'search-r2';
-  const s = defaultState(preset);
+  const model = take('model', (v) => oneOf(MODELS, v), MODELS.join(' | ')) ?? 'small';
+  const s = defaultState(preset, model);
   const set = <K extends keyof UrlState>(k: K, v: UrlState[K] | undefined): void => {
     if (v !== undefined) s[k] = v;
   };
-  set('model', take('model', (v) => oneOf(MODELS, v), MODELS.join(' | ')));
   set('groupSize', take('groupSize', (v) => intIn(v, LIMITS.groupSize.min, LIMITS.groupSize.max), `an integer ${LIMITS.groupSize.min}..${LIMITS.groupSize.max}`));
   set('revisionLimit', take('revisionLimit', (v) => intIn(v, LIMITS.revisionLimit.min, LIMITS.revisionLimit.max), `an integer ${LIMITS.revisionLimit.min}..${LIMITS.revisionLimit.max}`));
   set('reward', take('reward', (v) => oneOf(REWARDS, v), REWARDS.join(' | ')));
@@ -177,6 +174,7 @@ export function parseUrlState(search: string): ParseResult {
   set('seedData', take('seedData', (v) => intIn(v, LIMITS.seed.min, LIMITS.seed.max), seed));
   set('seedSampling', take('seedSampling', (v) => intIn(v, LIMITS.seed.min, LIMITS.seed.max), seed));
   set('backend', take('backend', (v) => oneOf(BACKENDS, v), BACKENDS.join(' | ')));
+  set('probe', take('probe', (v) => intIn(v, LIMITS.probe.min, LIMITS.probe.max), `an integer ${LIMITS.probe.min}..${LIMITS.probe.max}`));
   const hideRaw = get('hide');
   if (hideRaw !== null) {
     const hide: PanelId[] = [];
@@ -197,10 +195,11 @@ export function parseUrlState(search: string): ParseResult {
 
 /** Serializes the state as a query string (with '?', or '' when everything is default); only non-defaults are kept. */
 export function serializeUrlState(s: UrlState): string {
-  const d = defaultState(s.preset);
+  const d = defaultState(s.preset, s.model);
   const p = new URLSearchParams();
   if (s.preset !== 'search-r2') p.set(KEYS.preset, s.preset);
-  const plain = ['model', 'groupSize', 'revisionLimit', 'reward', 'lr', 'judge', 'seedInit', 'seedData', 'seedSampling', 'backend', 'slide', 'group', 'colour'] as const;
+  if (s.model !== 'small') p.set(KEYS.model, s.model);
+  const plain = ['groupSize', 'revisionLimit', 'reward', 'lr', 'judge', 'seedInit', 'seedData', 'seedSampling', 'backend', 'probe', 'slide', 'group', 'colour'] as const;
   for (const k of plain) if (s[k] !== d[k]) p.set(KEYS[k], String(s[k]));
   if (s.hide.length) p.set(KEYS.hide, PANELS.filter((x) => s.hide.includes(x)).join(','));
   if (s.present) p.set(KEYS.present, '1');
@@ -209,27 +208,22 @@ export function serializeUrlState(s: UrlState): string {
   return q ? `?${q}` : '';
 }
 
-/** The training configuration the state asks for (the rest follows the preset; the trainer owns the schedule). */
+/**
+ * The training configuration the state asks for: the trainer's preset on the model's schedule (src/rl/presets.ts)
+ * with the knobs from the URL. Throws the trainer's ConfigError when a combination is out of range.
+ */
 export function toTrainConfig(s: UrlState): TrainConfig {
-  const refiner = s.preset !== 'search-r1' && s.preset !== 'search-r1-x2';
-  return {
-    preset: s.preset,
+  return presetConfig(s.preset, scheduleOf(s.model), {
     model: s.model,
     groupSize: s.groupSize,
-    questionsPerStep: 1,
     revisionLimit: s.revisionLimit,
     reward: s.reward,
     judge: s.judge,
-    refiner,
-    trainRefiner: refiner && s.preset.startsWith('search-r2'),
     lr: s.lr,
-    klBeta: 0.001,
-    temperature: 1,
     seeds: { init: s.seedInit, data: s.seedData, sampling: s.seedSampling },
     backend: s.backend,
-    steps: 300,
-    evalEvery: 0,
-  };
+    probeSamples: s.probe,
+  });
 }
 
 /** Which state changes need the trainer re-initialized (everything that is part of TrainConfig). */

@@ -1,0 +1,81 @@
+// Service worker of the Search-R2 Playground: offline after the first visit.
+// Install: caches the app shell (index.html) and what it references, crawling the built scripts and styles for
+// their assets (workers, chunks, wasm) and for files under public/ (world, index, checkpoints, example step),
+// and JSON manifests for the files they list. Fetch: same-origin GETs go to the network first and refresh the
+// cache; when the network fails (offline) the cached copy answers.
+const CACHE = 'search-r2-playground-v1';
+const SCOPE = new URL(self.registration.scope);
+const MAX_FILES = 400;
+
+const ASSET = /(?:\.{0,2}\/)?assets\/[A-Za-z0-9_.\-]+\.(?:js|mjs|css|wasm|json|woff2?|svg|png)/g;
+const PUBLIC_FILE = /["'`](\/?(?:[A-Za-z0-9_\-]+\/)*[A-Za-z0-9_.\-]+\.(?:json|jsonl|safetensors|bin|txt|onnx|wasm|gz))["'`]/g;
+
+function isText(url) {
+  return /\.(?:js|mjs|css|html|json)$/.test(url.pathname) || url.pathname.endsWith('/');
+}
+
+async function precache() {
+  const cache = await caches.open(CACHE);
+  const seen = new Set();
+  const queue = [new URL('./', SCOPE).href, new URL('./index.html', SCOPE).href, new URL('./example-step.json', SCOPE).href];
+  while (queue.length && seen.size < MAX_FILES) {
+    const href = queue.shift();
+    if (seen.has(href)) continue;
+    seen.add(href);
+    let res;
+    try {
+      res = await fetch(href, { cache: 'no-cache' });
+    } catch {
+      continue;
+    }
+    if (!res.ok || res.status !== 200) continue;
+    const url = new URL(href);
+    if (isText(url)) {
+      const text = await res.clone().text();
+      const add = (p, base) => {
+        try {
+          const u = new URL(p, base);
+          if (u.origin === SCOPE.origin && !seen.has(u.href)) queue.push(u.href);
+        } catch {
+          /* not a URL */
+        }
+      };
+      for (const m of text.matchAll(ASSET)) add(m[0].replace(/^\.{0,2}\//, ''), SCOPE);
+      for (const m of text.matchAll(PUBLIC_FILE)) {
+        // A path in code is relative to the site root; one in a JSON manifest is relative to the manifest.
+        if (url.pathname.endsWith('.json')) add(m[1], url);
+        add(m[1].replace(/^\//, ''), SCOPE);
+      }
+    }
+    await cache.put(href, res);
+  }
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(precache().then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const k of await caches.keys()) if (k !== CACHE) await caches.delete(k);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  const url = new URL(req.url);
+  if (req.method !== 'GET' || url.origin !== SCOPE.origin || req.headers.has('range')) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const res = await fetch(req);
+      if (res.ok && res.status === 200) await cache.put(req, res.clone());
+      return res;
+    } catch (e) {
+      const hit = (await cache.match(req)) ?? (req.mode === 'navigate' ? (await cache.match(new URL('./', SCOPE).href)) ?? (await cache.match(new URL('./index.html', SCOPE).href)) : undefined);
+      if (hit) return hit;
+      throw e;
+    }
+  })());
+});

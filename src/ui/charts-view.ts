@@ -1,0 +1,79 @@
+// Charts of the run's StepMetrics with uPlot: one small chart per spec in charts-model.ts, updated as steps come in.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { StepMetrics } from '../rl/events.ts';
+import { alignedData, chartSpecs, type ChartSpec } from './charts-model.ts';
+import { h } from './dom.ts';
+
+interface Chart { spec: ChartSpec; plot: uPlot; box: HTMLElement; key: string }
+
+export class ChartsView {
+  readonly element: HTMLElement;
+  private grid = h('div', { class: 'charts-grid' });
+  private note = h('p', { class: 'hint', 'data-testid': 'charts-note' }, 'Charts fill in as training steps complete.');
+  private charts = new Map<string, Chart>();
+  private metrics: StepMetrics[] = [];
+
+  constructor() {
+    this.element = h('div', {}, this.note, this.grid);
+    window.addEventListener('resize', () => this.resize());
+  }
+
+  private width(): number {
+    const w = this.grid.clientWidth;
+    if (w <= 0) return 0;
+    const cols = w > 900 ? 3 : w > 560 ? 2 : 1;
+    return Math.floor((w - (cols - 1) * 16) / cols) - 2;
+  }
+
+  set(metrics: readonly StepMetrics[], source: string): void {
+    this.metrics = [...metrics];
+    this.note.textContent = metrics.length
+      ? `${metrics.length} step${metrics.length === 1 ? '' : 's'} · ${source}`
+      : 'Charts fill in as training steps complete (Play or Step).';
+    this.draw();
+  }
+
+  /** (Re)draws when the panel is visible; called again when it becomes visible. */
+  draw(): void {
+    const width = this.width();
+    if (width <= 0) return;
+    for (const spec of chartSpecs(this.metrics)) {
+      if (!spec.series.length) continue;
+      const key = spec.series.map((x) => x.label).join('|');
+      const data = alignedData(this.metrics, spec) as uPlot.AlignedData;
+      let c = this.charts.get(spec.id);
+      if (c && c.key !== key) {
+        c.plot.destroy();
+        c.box.remove();
+        this.charts.delete(spec.id);
+        c = undefined;
+      }
+      if (!c) {
+        const box = h('figure', { class: 'chart', 'data-testid': `chart-${spec.id}` }, h('figcaption', {}, h('strong', {}, spec.title), h('span', { class: 'hint' }, ` ${spec.hint}`)));
+        this.grid.append(box);
+        const plot = new uPlot({
+          width,
+          height: 170,
+          scales: { x: { time: false } },
+          axes: [{ label: 'step', size: 36 }, { size: 48 }],
+          cursor: { drag: { x: false, y: false } },
+          series: [{ label: 'step' }, ...spec.series.map((se) => ({ label: se.label, stroke: se.colour, width: 2, dash: se.dash ? [6, 4] : undefined, points: { show: true, size: 5 }, spanGaps: true }))],
+        }, data, box);
+        c = { spec, plot, box, key };
+        this.charts.set(spec.id, c);
+      } else c.plot.setData(data);
+    }
+  }
+
+  private resize(): void {
+    const width = this.width();
+    if (width <= 0) return;
+    for (const c of this.charts.values()) c.plot.setSize({ width, height: 170 });
+  }
+
+  refresh(): void {
+    this.draw();
+    this.resize();
+  }
+}
