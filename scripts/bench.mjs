@@ -7,7 +7,8 @@
 //   cpu: src/bench/cpu-bench.ts in Node (through scripts/node-run.mjs): the TypeScript reference cpu backend vs
 //        onnxruntime-web wasm; src/bench/wasm-bench.ts: the WASM SIMD fast path (1 and 2 threads) vs ORT wasm with
 //        the same thread count, and a training step fast vs reference; src/bench/rollout-bench.ts: batched rollouts
-//        vs one sequence at a time, int8 vs fp32 decoding.
+//        vs one sequence at a time, int8 vs fp32 decoding; src/bench/encoder-bench.ts: the E5-style encoder (the
+//        shipped one in public/encoder/) on our WASM backend vs the same model exported to ONNX on ORT wasm.
 //   gpu: tests/bench/gpu.html in headless Chromium (Debian's /usr/bin/chromium through playwright, WebGPU on
 //        SwiftShader), served by Vite's dev server: our WGSL kernels vs onnxruntime-web's webgpu EP and vs our own
 //        naive / unfused / fp32 kernels.
@@ -198,6 +199,7 @@ let ok = true;
 if (opts.only !== 'gpu') ok = (await runCpu(opts)) && ok;
 if (opts.only !== 'gpu') ok = (await runCpu({ ...opts, entry: 'src/bench/wasm-bench.ts' })) && ok;
 if (opts.only !== 'gpu') ok = (await runCpu({ ...opts, entry: 'src/bench/rollout-bench.ts' })) && ok;
+if (opts.only !== 'gpu') ok = (await runCpu({ ...opts, entry: 'src/bench/encoder-bench.ts' })) && ok;
 if (opts.only !== 'cpu') ok = (await runGpu(opts)) && ok;
 err(`finished in ${((Date.now() - t0) / 1000).toFixed(1)} s${ok ? '' : ' with failures'}`);
 process.exit(ok ? 0 : 1);

@@ -23,6 +23,7 @@ import {
 } from './harness.ts';
 import { logprobModel, matmulModel } from './onnx-model.ts';
 import { ortLogprobRunner, ortMatmulRunner, wasmSession } from './ort-runners.ts';
+import { parseThreadedArgs, runThreadChildren, type ThreadedArgs } from './threaded.ts';
 
 const log = (msg: string): void => {
   process.stderr.write(`[bench wasm] ${msg}\n`);
@@ -47,27 +48,7 @@ const TRAIN_BATCH = 8;
 const TRAIN_T = 128;
 const TRAIN_NAME = 'tx-v2048-d128-h4-l4-c128-mlp4';
 
-interface Args {
-  budgetMs: number;
-  filters: string[];
-  threads: 1 | 2 | null;
-}
-
-function parseArgs(args: readonly string[]): Args {
-  const o: Args = { budgetMs: 2500, filters: [], threads: null };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--budget-ms') o.budgetMs = Number(args[++i]);
-    else if (a === '--filter') o.filters = (args[++i] ?? '').split(',').map((f) => f.trim()).filter((f) => f.length > 0);
-    else if (a === '--threads') {
-      const t = Number(args[++i]);
-      if (t !== 1 && t !== 2) throw new Error(`wasm-bench: --threads must be 1 or 2, got ${args[i]}`);
-      o.threads = t;
-    } else throw new Error(`wasm-bench: unknown argument ${a} (expected --budget-ms N, --filter SUBSTR,..., --threads 1|2)`);
-  }
-  if (!(o.budgetMs > 0)) throw new Error('wasm-bench: --budget-ms must be a positive number');
-  return o;
-}
+type Args = ThreadedArgs;
 
 const ortName = (threads: number): string => `onnxruntime-web wasm (${threads} thread${threads > 1 ? 's' : ''})`;
 
@@ -313,34 +294,7 @@ async function runCases(threads: 1 | 2, o: Args): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-/** Runs this entry in a child process per thread count, forwarding result lines (stdout) and progress (stderr). */
-async function runChildren(o: Args): Promise<number> {
-  const { spawn } = (await import(/* @vite-ignore */ 'node:child_process')) as typeof import('node:child_process');
-  const { fileURLToPath } = (await import(/* @vite-ignore */ 'node:url')) as typeof import('node:url');
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  let status = 0;
-  for (const threads of [1, 2] as const) {
-    const args = ['scripts/node-run.mjs', 'src/bench/wasm-bench.ts', '--threads', String(threads), '--budget-ms', String(o.budgetMs)];
-    if (o.filters.length > 0) args.push('--filter', o.filters.join(','));
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d: string) => process.stdout.write(d));
-      child.on('close', (c) => resolve(c ?? 1));
-      child.on('error', (e) => {
-        log(`could not start the ${threads}-thread child: ${e.message}`);
-        resolve(1);
-      });
-    });
-    if (code !== 0) {
-      log(`the ${threads}-thread child exited with code ${code}`);
-      status = 1;
-    }
-  }
-  return status;
-}
-
 export async function main(args: string[]): Promise<number> {
-  const o = parseArgs(args);
-  return o.threads === null ? runChildren(o) : runCases(o.threads, o);
+  const o = parseThreadedArgs('wasm-bench', args);
+  return o.threads === null ? runThreadChildren('src/bench/wasm-bench.ts', o, log) : runCases(o.threads, o);
 }

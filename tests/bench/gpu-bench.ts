@@ -12,13 +12,20 @@
 // inputs and a pre-allocated gpu-buffer output); our matmul vs our naive kernel, resident ("matmul-device"); our
 // fused logprob vs ORT LogSoftmax+GatherElements (webgpu EP; LogSoftmax falls back to ORT's CPU kernel), arrays in
 // and out ("logprob-array"); fused vs our unfused, resident ("logprob-device"); int8 vs fp32 matmul, resident
-// ("matmul-int8-device").
+// ("matmul-int8-device"); the E5-style encoder (the shipped one in public/encoder/, else the small preset with random
+// weights) on our WebGPU backend vs the same model exported to ONNX on ORT's webgpu EP, host ids in and host
+// embeddings out on both sides ("encoder-embed-webgpu").
 import * as ort from 'onnxruntime-web';
 import {
   type BenchLine, type MatmulShape, type TimeOptions, type Timing, benchLine, errorText, expectClose,
   expectMatmulSample, logprobReference, matmulShape, MismatchError, now, randomF32, randomTargets, timePair,
 } from '../../src/bench/harness.ts';
+import { ENCODER_SHAPES, encoderCase, randomEncoderWeights } from '../../src/bench/encoder-case.ts';
 import { logprobModel, matmulModel } from '../../src/bench/onnx-model.ts';
+import { E5Encoder } from '../../src/model/e5.ts';
+import { BertEncoder, ENCODER_PRESETS, type EncoderConfig } from '../../src/model/encoder.ts';
+import { fetchEncoderFiles } from '../../src/model/encoder-files.ts';
+import { exportEncoderOnnx } from '../../src/model/onnx-export.ts';
 import { ortLogprobRunner, ortMatmulRunner } from '../../src/bench/ort-runners.ts';
 import { quantizeInt8 } from '../../src/engine/cpu/matmul.ts';
 import type { Backend, Int8Weight, Tensor } from '../../src/engine/types.ts';
@@ -360,6 +367,32 @@ async function probeOrt(): Promise<void> {
   }
 }
 
+/** The shipped encoder (served from public/ at /encoder/) on our backend, else the small preset with random weights. */
+async function encoderModel(c: Ctx): Promise<{ name: string; model: BertEncoder; weights: Map<string, Float32Array> }> {
+  try {
+    const e = await E5Encoder.fromFiles(c.backend.ops, await fetchEncoderFiles(new URL('/encoder/', location.href).href));
+    return { name: `shipped ${e.id}`, model: e.model, weights: await e.model.weights() };
+  } catch (e) {
+    log(`no shipped encoder (${errorText(e)}): the small preset with random weights`);
+    const config: EncoderConfig = { ...ENCODER_PRESETS.small };
+    const weights = randomEncoderWeights(config, 1);
+    return { name: 'small preset (random weights)', model: new BertEncoder(c.backend.ops, config, weights), weights };
+  }
+}
+
+async function encoderEmbed(c: Ctx, shape: (typeof ENCODER_SHAPES)[number]): Promise<BenchLine> {
+  const { name, model, weights } = await encoderModel(c);
+  log(`encoder: ${name}`);
+  const session = await ort.InferenceSession.create(exportEncoderOnnx(model.config, weights), { executionProviders: ['webgpu'] });
+  try {
+    const labels = { name: `encoder-embed-webgpu ${shape.label}`, backend: 'webgpu' as const, adapter: c.adapter, anchor: `${ORT_GPU} on the exported ONNX encoder` };
+    return await encoderCase(ort, labels, model, session, shape, budgetMs, log);
+  } finally {
+    await session.release();
+    model.dispose();
+  }
+}
+
 async function run(): Promise<number> {
   const t0 = now();
   const backend = await createWebGpuBackend();
@@ -382,6 +415,7 @@ async function run(): Promise<number> {
     cases.push({ id: `logprob-device ${rows}x${vocab}`, run: () => logprobDevice(c, rows, vocab) });
   }
   for (const s of INT8_SHAPES) cases.push({ id: `matmul-int8-device ${matmulShape(s.m, s.k, s.n)}`, run: () => matmulInt8Device(c, s) });
+  for (const s of ENCODER_SHAPES) cases.push({ id: `encoder-embed-webgpu ${s.label}`, run: () => encoderEmbed(c, s) });
 
   const selected = filters.length === 0 ? cases : cases.filter((x) => filters.some((f) => x.id.includes(f)));
   log(`${selected.length} of ${cases.length} cases selected; budget ${budgetMs} ms per side`);
