@@ -1,0 +1,183 @@
+// Batching for the SFT warm start (src/agent/sft-train.ts): a seeded sampler that mixes the three roles of the
+// shared policy (DESIGN 4.2: Actor, Discriminator, Trimmer) and packs examples of similar length into batches under
+// a token budget, and the padded tensors of one batch (ids, key lengths, the loss rows with their targets and
+// weights).
+//
+// Sampling, round by round: a round draws `roundExamples` examples, each role's share given by `mix` (largest
+// remainder, so the counts are exact), each role from its own seeded queue (a fresh shuffle per pass over that
+// role's examples); the round is sorted by length (longest first) and cut greedily into batches whose padded size
+// batch x longest stays within `tokenBudget` (a longer example goes alone); the round's batches are shuffled.
+// One batch is one optimizer step. Judge and trim prompts are long (~500-1700 tokens) and carry one loss token
+// each, so their share of examples is set lower than the Actor's (see the CLI defaults).
+//
+// Loss rows: position i of example b predicts ids[i+1] where mask[i+1] = 1; its weight is the role's weight
+// (actor 1, judge/trim `decisionWeight`) divided by the batch's total weight, so the batch loss is a weighted token
+// mean and padding never reaches it (padded positions get no row and are masked as keys).
+import { Rng } from '../engine/rng.ts';
+import { shuffle, streamSeed } from '../world/random.ts';
+import type { SftExample, SftRole } from './sft-data.ts';
+
+export const SFT_ROLES: readonly SftRole[] = ['actor', 'judge', 'trim'];
+
+export type RoleMix = Readonly<Record<SftRole, number>>;
+
+export interface SftBatch {
+  examples: SftExample[];
+  /** Padded length (the longest example). */
+  t: number;
+  /** Right-padded ids [batch * t] (pad id after each example). */
+  ids: Int32Array;
+  keyLengths: Int32Array;
+  /** Positions (b * t + i) that get logits, with their next-token targets and loss weights (sum 1). */
+  rows: Int32Array;
+  targets: Int32Array;
+  weights: Float32Array;
+  /** The role of each row. */
+  rowRoles: SftRole[];
+  /** Real (unpadded) tokens of the batch. */
+  tokens: number;
+}
+
+/** Loss rows of one example: positions i with mask[i+1] = 1 (the token at i+1 is trained). */
+export function lossPositions(x: SftExample): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < x.ids.length; i++) if (x.mask[i + 1] === 1) out.push(i);
+  return out;
+}
+
+/** The tensors of one batch (see the header). `decisionWeight` is the loss weight of a judge/trim token. */
+export function makeBatch(examples: readonly SftExample[], padId: number, decisionWeight: number): SftBatch {
+  if (examples.length === 0) throw new Error('makeBatch: no examples');
+  if (!(decisionWeight > 0)) throw new Error(`makeBatch: decisionWeight must be > 0, got ${decisionWeight}`);
+  const t = Math.max(...examples.map((x) => x.ids.length));
+  const B = examples.length;
+  const ids = new Int32Array(B * t).fill(padId);
+  const keyLengths = new Int32Array(B);
+  const rows: number[] = [];
+  const targets: number[] = [];
+  const w: number[] = [];
+  const rowRoles: SftRole[] = [];
+  let tokens = 0;
+  examples.forEach((x, b) => {
+    if (x.ids.length !== x.mask.length) throw new Error(`makeBatch: example ${x.role}:${x.questionId} has ${x.ids.length} ids and ${x.mask.length} mask entries`);
+    ids.set(x.ids, b * t);
+    keyLengths[b] = x.ids.length;
+    tokens += x.ids.length;
+    const rw = x.role === 'actor' ? 1 : decisionWeight;
+    for (const i of lossPositions(x)) {
+      rows.push(b * t + i);
+      targets.push(x.ids[i + 1]);
+      w.push(rw);
+      rowRoles.push(x.role);
+    }
+  });
+  if (rows.length === 0) throw new Error('makeBatch: the batch has no loss token (every mask is 0)');
+  const total = w.reduce((a, b) => a + b, 0);
+  return {
+    examples: [...examples],
+    t,
+    ids,
+    keyLengths,
+    rows: Int32Array.from(rows),
+    targets: Int32Array.from(targets),
+    weights: Float32Array.from(w, (x) => x / total),
+    rowRoles,
+    tokens,
+  };
+}
+
+/** Exact per-role counts of `n` draws with shares `mix` (largest remainder; ties by role order). */
+export function roleCounts(mix: RoleMix, n: number, available: Readonly<Record<SftRole, number>>): Record<SftRole, number> {
+  const roles = SFT_ROLES.filter((r) => mix[r] > 0 && available[r] > 0);
+  const out: Record<SftRole, number> = { actor: 0, judge: 0, trim: 0 };
+  const total = roles.reduce((a, r) => a + mix[r], 0);
+  if (total <= 0) throw new Error('roleCounts: no role has both a positive share and examples');
+  const raw = roles.map((r) => (n * mix[r]) / total);
+  let left = n;
+  roles.forEach((r, i) => {
+    out[r] = Math.floor(raw[i]);
+    left -= out[r];
+  });
+  const order = roles.map((r, i) => ({ r, frac: raw[i] - Math.floor(raw[i]), i })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  for (let k = 0; k < left; k++) out[order[k % order.length].r]++;
+  return out;
+}
+
+export interface SamplerOptions {
+  seed: number;
+  mix: RoleMix;
+  /** Examples drawn per round (sorted and packed together). */
+  roundExamples: number;
+  /** Most padded tokens (batch x longest) per batch. */
+  tokenBudget: number;
+  /** Most examples per batch (default 64). */
+  maxBatch?: number;
+}
+
+/** An endless, seeded stream of batches of examples (see the header). */
+export class SftSampler {
+  private readonly queues: Record<SftRole, { items: SftExample[]; at: number; pass: number }>;
+  private pending: SftExample[][] = [];
+  private readonly rng: Rng;
+  private round = 0;
+
+  constructor(
+    data: Readonly<Record<SftRole, readonly SftExample[]>>,
+    readonly opts: SamplerOptions,
+  ) {
+    if (!(opts.tokenBudget > 0)) throw new Error(`SftSampler: tokenBudget must be > 0, got ${opts.tokenBudget}`);
+    if (!(opts.roundExamples >= 1)) throw new Error(`SftSampler: roundExamples must be >= 1, got ${opts.roundExamples}`);
+    for (const r of SFT_ROLES) if (!(opts.mix[r] >= 0)) throw new Error(`SftSampler: mix.${r} must be >= 0, got ${opts.mix[r]}`);
+    this.rng = new Rng(streamSeed(opts.seed, 'sft-train:rounds'));
+    const q = (r: SftRole): { items: SftExample[]; at: number; pass: number } => ({ items: [...data[r]], at: 0, pass: 0 });
+    this.queues = { actor: q('actor'), judge: q('judge'), trim: q('trim') };
+    for (const r of SFT_ROLES) this.reshuffle(r);
+  }
+
+  private reshuffle(r: SftRole): void {
+    const qu = this.queues[r];
+    shuffle(new Rng(streamSeed(this.opts.seed, `sft-train:${r}:${qu.pass}`)), qu.items);
+    qu.at = 0;
+    qu.pass++;
+  }
+
+  private draw(r: SftRole): SftExample {
+    const qu = this.queues[r];
+    if (qu.at >= qu.items.length) this.reshuffle(r);
+    return qu.items[qu.at++];
+  }
+
+  /** Passes started over each role's examples (1 during the first). */
+  passes(): Record<SftRole, number> {
+    return { actor: this.queues.actor.pass, judge: this.queues.judge.pass, trim: this.queues.trim.pass };
+  }
+
+  next(): SftExample[] {
+    while (this.pending.length === 0) this.fill();
+    return this.pending.shift() as SftExample[];
+  }
+
+  private fill(): void {
+    const { mix, roundExamples, tokenBudget } = this.opts;
+    const maxBatch = this.opts.maxBatch ?? 64;
+    const avail = { actor: this.queues.actor.items.length, judge: this.queues.judge.items.length, trim: this.queues.trim.items.length };
+    const counts = roleCounts(mix, roundExamples, avail);
+    const drawn: SftExample[] = [];
+    for (const r of SFT_ROLES) for (let i = 0; i < counts[r]; i++) drawn.push(this.draw(r));
+    drawn.sort((a, b) => b.ids.length - a.ids.length || a.role.localeCompare(b.role) || a.questionId.localeCompare(b.questionId));
+    const batches: SftExample[][] = [];
+    let cur: SftExample[] = [];
+    for (const x of drawn) {
+      // Sorted longest first, so the batch's padded length is its first example's.
+      const t = cur.length > 0 ? cur[0].ids.length : x.ids.length;
+      if (cur.length > 0 && ((cur.length + 1) * t > tokenBudget || cur.length >= maxBatch)) {
+        batches.push(cur);
+        cur = [];
+      }
+      cur.push(x);
+    }
+    if (cur.length > 0) batches.push(cur);
+    this.pending = shuffle(this.rng, batches);
+    this.round++;
+  }
+}

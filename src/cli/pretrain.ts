@@ -1,0 +1,265 @@
+// `pretrain`: the SFT warm start (src/agent/sft-train.ts) of one policy on the Actor, Discriminator and Trimmer
+// examples of a world's training questions (nq + hotpotqa train parts), written as a policy checkpoint
+// (savePolicy: config, tokenizer hash and world hash inside; weights stored as F16 unless --f32) with
+// DIR/train-log.jsonl (one JSON line per step) and DIR/README.md (the exact command that reproduces it).
+// Progress on stderr; the last stdout line is one JSON object with the measured figures.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createExpertContext } from '../agent/expert.ts';
+import { DEFAULT_MIX, trainSft } from '../agent/sft-train.ts';
+import { buildSftData, buildWorldTokenizer } from '../agent/sft-data.ts';
+import { createBackend } from '../engine/create.ts';
+import { createPolicy, type PolicyPresetName, POLICY_PRESET_NAMES, savePolicy, worldHash } from '../model/policy.ts';
+import { readSafetensors, type TensorToWrite, writeSafetensors } from '../model/safetensors.ts';
+import { createBm25Retriever } from '../retrieval/bm25.ts';
+import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { buildWorld } from '../world/build.ts';
+import { corpusRecords, readWorld } from '../world/format.ts';
+import { loadSources } from '../world/sources.ts';
+import type { CorpusRecord, Question, SplitQuestions } from '../world/types.ts';
+import { PARTS, SPLITS, TRAINING_SPLITS } from '../world/types.ts';
+import { option } from './args.ts';
+
+/** The file name of the checkpoint inside a policy directory (public/policy/model.safetensors when shipped). */
+export const POLICY_FILE = 'model.safetensors';
+/** The shipped warm-start policy, relative to the repository root. */
+export const SHIPPED_POLICY_DIR = 'public/policy';
+
+export const PRETRAIN_USAGE = [
+  'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
+  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--f32] --out DIR',
+  '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
+  '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
+  '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
+  '  DIR/README.md; the last stdout line is one JSON object. --max-minutes stops early (the schedule of --steps is kept;',
+  '  the README then gives --stop-after); --save-every writes DIR/interim-model.safetensors every N steps.',
+].join('\n');
+
+export interface WorldData {
+  /** The directory read, or "default (seed 0, built in memory)". */
+  source: string;
+  corpus: CorpusRecord[];
+  questions: SplitQuestions;
+  all: Question[];
+}
+
+/** The world of --world DIR, or the default world built in memory by seed 0 (the shipped checkpoint's world). */
+export function loadWorldOrDefault(dir: string | undefined, log: (m: string) => void = () => {}): WorldData {
+  if (dir) {
+    const w = readWorld(dir);
+    return { source: dir, corpus: w.corpus, questions: w.questions, all: SPLITS.flatMap((s) => PARTS.flatMap((p) => w.questions[s][p])) };
+  }
+  log('building the default world (seed 0) in memory');
+  const w = buildWorld({ seed: 0, size: 'default', sources: loadSources() }).world;
+  return { source: 'default (seed 0, built in memory)', corpus: corpusRecords(w), questions: w.questions, all: SPLITS.flatMap((s) => PARTS.flatMap((p) => w.questions[s][p])) };
+}
+
+/** Re-encodes a checkpoint's float tensors as F16 (same names, shapes and metadata). */
+export function checkpointToF16(bytes: Uint8Array, source: string): Uint8Array {
+  const f = readSafetensors(bytes, source);
+  const out = new Map<string, TensorToWrite>();
+  for (const [name, t] of f.tensors) {
+    if (!(t.data instanceof Float32Array)) throw new Error(`${source}: tensor '${name}' is ${t.dtype}, expected a float`);
+    out.set(name, { dtype: 'F16', shape: [...t.shape], data: t.data });
+  }
+  return writeSafetensors(out, f.metadata);
+}
+
+function int(args: string[], name: string, dflt: number): number {
+  const t = option(args, name);
+  if (t === undefined) return dflt;
+  if (!/^\d+$/.test(t)) throw new Error(`--${name} must be a non-negative integer, got "${t}"`);
+  return Number(t);
+}
+
+function num(args: string[], name: string, dflt: number): number {
+  const t = option(args, name);
+  if (t === undefined) return dflt;
+  const n = Number(t);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${t}"`);
+  return n;
+}
+
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+export async function pretrain(args: string[]): Promise<number> {
+  try {
+    return await run(args);
+  } catch (e) {
+    console.error(`pretrain: ${e instanceof Error ? e.message : String(e)}\nusage: ${PRETRAIN_USAGE}`);
+    return 1;
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  const out = option(args, 'out');
+  if (!out) throw new Error('--out DIR is required');
+  const preset = (option(args, 'preset') ?? 'small') as PolicyPresetName;
+  if (!POLICY_PRESET_NAMES.includes(preset)) throw new Error(`--preset must be one of ${POLICY_PRESET_NAMES.join(', ')}, got "${preset}"`);
+  const seed = int(args, 'seed', 0);
+  const minutes = option(args, 'minutes') !== undefined ? num(args, 'minutes', 1) : undefined;
+  if (minutes !== undefined && option(args, 'steps') !== undefined) throw new Error('give --steps or --minutes, not both');
+  const steps = int(args, 'steps', minutes !== undefined ? 1_000_000 : 200);
+  if (steps < 1) throw new Error('--steps must be >= 1');
+  const maxQuestions = int(args, 'questions', Number.MAX_SAFE_INTEGER);
+  const lr = num(args, 'lr', 2e-3);
+  const tokenBudget = int(args, 'token-budget', 4096);
+  const warmup = int(args, 'warmup', 100);
+  const decisionWeight = num(args, 'decision-weight', 8);
+  const stopAfter = option(args, 'stop-after') !== undefined ? int(args, 'stop-after', 0) : undefined;
+  const maxMinutes = option(args, 'max-minutes') !== undefined ? num(args, 'max-minutes', 1) : undefined;
+  const saveEvery = int(args, 'save-every', 0);
+  const mixText = option(args, 'mix');
+  const mix = mixText ? parseMix(mixText) : DEFAULT_MIX;
+  const f32 = args.includes('--f32');
+  const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
+
+  const world = loadWorldOrDefault(option(args, 'world'), log);
+  const tok: PolicyTokenizer = buildWorldTokenizer(world.corpus, world.all);
+  const wHash = worldHash(world.corpus);
+  // Interleave the training splits so a --questions limit keeps both (one-hop and multi-hop).
+  const lists = TRAINING_SPLITS.map((s) => world.questions[s].train);
+  const train: Question[] = [];
+  for (let i = 0; train.length < maxQuestions && lists.some((l) => i < l.length); i++)
+    for (const l of lists) if (i < l.length && train.length < maxQuestions) train.push(l[i]);
+  log(`world ${world.source}: ${world.corpus.length} passages, ${train.length} training questions; vocabulary ${tok.size} ids`);
+
+  const ts = performance.now();
+  const ctx = createExpertContext(world.corpus, createBm25Retriever(world.corpus), train);
+  let last = 0;
+  const data = await buildSftData({
+    tokenizer: tok,
+    ctx,
+    questions: train,
+    seed,
+    onProgress: (d, n) => {
+      if (d - last >= 2000 || d === n) {
+        last = d;
+        log(`sft data ${d}/${n}`);
+      }
+    },
+  });
+  const sftSeconds = (performance.now() - ts) / 1000;
+  log(`sft data: ${data.actor.length} actor, ${data.judge.length} judge, ${data.trim.length} trim examples in ${sftSeconds.toFixed(1)} s`);
+
+  const threads = option(args, 'threads');
+  if (threads !== undefined && threads !== '1' && threads !== '2') throw new Error(`--threads must be 1 or 2, got "${threads}"`);
+  const backend = await createBackend('cpu', threads ? { threads: Number(threads) as 1 | 2 } : {});
+  const model = createPolicy(backend.ops, preset, tok.size, seed);
+  log(`${backend.info.adapter}; ${preset} policy, ${model.parameterCount} parameters`);
+  mkdirSync(out, { recursive: true });
+  const logLines: string[] = [];
+  const result = await trainSft(model, data, {
+    steps,
+    seed,
+    lr,
+    warmupSteps: warmup,
+    tokenBudget,
+    mix,
+    padId: tok.special.pad,
+    decisionWeight,
+    ...(minutes !== undefined ? { budgetSeconds: minutes * 60 } : {}),
+    ...(stopAfter !== undefined ? { stopAfter } : {}),
+    ...(maxMinutes !== undefined ? { maxSeconds: maxMinutes * 60 } : {}),
+    onStep: async (s) => {
+      logLines.push(JSON.stringify({ step: s.step, steps: s.steps, lr: s.lr, loss: r4(s.loss), role_loss: roundRoles(s.roleLoss), grad_norm: r4(s.gradNorm), examples: s.examples, t: s.t, tokens: s.tokens, seconds: r4(s.seconds) }));
+      if (s.step % 20 === 0 || s.step === s.steps || s.step <= 3)
+        log(`step ${s.step}/${s.steps} loss ${s.loss.toFixed(3)} (actor ${fmt(s.roleLoss.actor)} judge ${fmt(s.roleLoss.judge)} trim ${fmt(s.roleLoss.trim)}) lr ${s.lr.toExponential(2)} |g| ${s.gradNorm.toFixed(2)} ${s.tokensPerSecond.toFixed(0)} tok/s ${s.seconds.toFixed(0)} s`);
+      if (saveEvery > 0 && s.step % saveEvery === 0) {
+        // An interim checkpoint (weights only: a stopped run cannot resume its optimizer state from it).
+        const b = await savePolicy(model, { tokenizerHash: tok.hash, worldHash: wHash }, { preset, seed: String(seed), steps: String(s.step), interim: 'true' });
+        writeFileSync(join(out, `interim-${POLICY_FILE}`), f32 ? b : checkpointToF16(b, join(out, POLICY_FILE)));
+        writeFileSync(join(out, 'train-log.jsonl'), `${logLines.join('\n')}\n`);
+      }
+    },
+  });
+  writeFileSync(join(out, 'train-log.jsonl'), `${logLines.join('\n')}\n`);
+  const extra = { preset, seed: String(seed), steps: String(result.steps), role: 'actor+judge+trim', dtype: f32 ? 'F32' : 'F16' };
+  let bytes = await savePolicy(model, { tokenizerHash: tok.hash, worldHash: wHash }, extra);
+  if (!f32) bytes = checkpointToF16(bytes, join(out, POLICY_FILE));
+  writeFileSync(join(out, POLICY_FILE), bytes);
+  const parameters = model.parameterCount;
+  model.dispose();
+  backend.dispose();
+
+  const worldArg = option(args, 'world');
+  const cmd = [
+    'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
+    maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, f32 ? '--f32' : '', `--out ${out}`,
+  ].filter((s) => s !== '').join(' ');
+  const summary = {
+    out,
+    checkpoint: join(out, POLICY_FILE),
+    checkpoint_bytes: bytes.length,
+    dtype: f32 ? 'F32' : 'F16',
+    preset,
+    parameters,
+    vocab: tok.size,
+    tokenizer: tok.hash,
+    world: wHash,
+    world_source: world.source,
+    seed,
+    steps: result.steps,
+    planned_steps: result.plannedSteps,
+    stopped_early: result.stoppedEarly,
+    train_seconds: r4(result.seconds),
+    tokens: result.tokens,
+    padded_tokens: result.paddedTokens,
+    tokens_per_s: Math.round(result.tokensPerSecond),
+    first_loss: r4(result.firstLoss),
+    last_loss: r4(result.lastLoss),
+    last_role_loss: roundRoles(result.lastRoleLoss),
+    examples: result.examples,
+    passes: result.passes,
+    dropped_too_long: result.droppedTooLong,
+    sft: { seconds: r4(sftSeconds), questions: train.length, good: data.stats.good, cuts: data.stats.cuts, flawed: data.stats.flawed },
+    adapter: backend.info.adapter,
+    seconds: r4((performance.now() - t0) / 1000),
+    command: cmd,
+  };
+  writeFileSync(join(out, 'README.md'), readme(summary, cmd));
+  log(`wrote ${summary.checkpoint} (${(bytes.length / 1e6).toFixed(2)} MB) in ${summary.seconds.toFixed(0)} s`);
+  console.log(JSON.stringify(summary));
+  return 0;
+}
+
+function parseMix(text: string): { actor: number; judge: number; trim: number } {
+  const p = text.split(',').map(Number);
+  if (p.length !== 3 || p.some((x) => !(x >= 0)) || p.every((x) => x === 0)) throw new Error(`--mix must be three non-negative numbers A,J,T, got "${text}"`);
+  return { actor: p[0], judge: p[1], trim: p[2] };
+}
+
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
+
+function roundRoles(r: Record<string, number>): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number.isFinite(v) ? r4(v) : null]));
+}
+
+function readme(s: Record<string, unknown>, cmd: string): string {
+  return [
+    '# Warm-start policy checkpoint',
+    '',
+    'One decoder-only policy trained by supervised fine-tuning on the scripted expert\'s demonstrations (Actor),',
+    'accept/reject decisions over good and flawed trajectories (Discriminator) and earliest-flaw cuts (Trimmer): the',
+    'Meta-Refiner shares the Actor\'s weights (DESIGN.md 4.2). Produced by `src/cli/pretrain.ts`; the checkpoint',
+    '(`model.safetensors`) holds the config, the policy tokenizer\'s hash and the world\'s hash, and refuses to load',
+    'against another tokenizer or world.',
+    '',
+    'Reproduce (same numbers on the cpu backend):',
+    '',
+    '```sh',
+    cmd,
+    '```',
+    '',
+    '`train-log.jsonl` has one line per step (loss, per-role NLL, learning rate, gradient norm, batch shape, time).',
+    '',
+    'Measured:',
+    '',
+    '```json',
+    JSON.stringify(s, null, 2),
+    '```',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,199 @@
+// The SFT warm start on the tiny world with the tiny preset (cpu backend): batching by a token budget with padding
+// masked out, the loss falls on a fixed seed, the same seed gives the same weights bit for bit, masked tokens do not
+// reach the loss, and `cli pretrain` writes a checkpoint bound to its world and tokenizer.
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createExpertContext } from '../../src/agent/expert.ts';
+import { lossPositions, makeBatch, roleCounts, SftSampler } from '../../src/agent/sft-batch.ts';
+import { buildSftData, buildWorldTokenizer, type SftData, type SftExample } from '../../src/agent/sft-data.ts';
+import { lrAt, sftLossAndGrad, trainSft } from '../../src/agent/sft-train.ts';
+import { pretrain } from '../../src/cli/pretrain.ts';
+import { createBackend } from '../../src/engine/create.ts';
+import type { Backend } from '../../src/engine/types.ts';
+import { createPolicy, loadPolicy, PolicyCheckpointError, worldHash } from '../../src/model/policy.ts';
+import type { Transformer } from '../../src/model/transformer.ts';
+import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
+import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
+import { buildWorld } from '../../src/world/build.ts';
+import { corpusRecords, writeWorld } from '../../src/world/format.ts';
+import { loadSources } from '../../src/world/sources.ts';
+import type { CorpusRecord, Question } from '../../src/world/types.ts';
+import { PARTS, SPLITS } from '../../src/world/types.ts';
+
+let be: Backend;
+let tok: PolicyTokenizer;
+let corpus: CorpusRecord[];
+let data: SftData;
+let worldDir: string;
+
+beforeAll(async () => {
+  be = await createBackend('cpu');
+  const world = buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world;
+  worldDir = mkdtempSync(join(tmpdir(), 'sft-world-'));
+  writeWorld(worldDir, world);
+  corpus = corpusRecords(world);
+  const all: Question[] = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
+  tok = buildWorldTokenizer(corpus, all);
+  const train = [...world.questions.nq.train.slice(0, 12), ...world.questions.hotpotqa.train.slice(0, 12)];
+  data = await buildSftData({ tokenizer: tok, ctx: createExpertContext(corpus, createBm25Retriever(corpus), train), questions: train, seed: 0 });
+});
+
+afterAll(() => be?.dispose());
+
+const fits = (xs: SftExample[], n = 512): SftExample[] => xs.filter((x) => x.ids.length <= n);
+const tinyData = (): Record<'actor' | 'judge' | 'trim', SftExample[]> => ({ actor: fits(data.actor), judge: fits(data.judge), trim: fits(data.trim) });
+
+async function weights(m: Transformer): Promise<Float32Array[]> {
+  return Promise.all(m.params.map((p) => m.ops.readF32(p.value)));
+}
+
+describe('batching', () => {
+  it('pads to the longest example, trains only mask-1 targets, weights sum to 1 with decision tokens weighted', () => {
+    const a = data.actor[0];
+    const j = data.judge[0];
+    const b = makeBatch([a, j], tok.special.pad, 10);
+    expect(b.t).toBe(Math.max(a.ids.length, j.ids.length));
+    expect(Array.from(b.keyLengths)).toEqual([a.ids.length, j.ids.length]);
+    const actorRows = lossPositions(a);
+    expect(actorRows.length).toBe(a.mask.reduce((s, v) => s + v, 0) - a.mask[0]);
+    expect(b.rows.length).toBe(actorRows.length + 1);
+    // The judge row predicts its decision token, from the position before it.
+    expect(b.rows[b.rows.length - 1]).toBe(b.t + j.ids.length - 2);
+    expect(b.targets[b.targets.length - 1]).toBe(j.target);
+    // Padding after the shorter example.
+    const short = a.ids.length < j.ids.length ? 0 : 1;
+    expect(b.ids[short * b.t + b.t - 1]).toBe(tok.special.pad);
+    const sum = b.weights.reduce((s, w) => s + w, 0);
+    expect(sum).toBeCloseTo(1, 5);
+    expect(b.weights[b.weights.length - 1] / b.weights[0]).toBeCloseTo(10, 4);
+  });
+
+  it('role counts are exact shares; the sampler keeps batches under the token budget and is seeded', () => {
+    expect(roleCounts({ actor: 0.5, judge: 0.3, trim: 0.2 }, 10, { actor: 1, judge: 1, trim: 1 })).toEqual({ actor: 5, judge: 3, trim: 2 });
+    expect(roleCounts({ actor: 1, judge: 1, trim: 1 }, 4, { actor: 5, judge: 0, trim: 5 })).toEqual({ actor: 2, judge: 0, trim: 2 });
+    const d = tinyData();
+    const mk = (seed: number): SftSampler => new SftSampler(d, { seed, mix: { actor: 0.5, judge: 0.3, trim: 0.2 }, roundExamples: 16, tokenBudget: 1024 });
+    const s1 = mk(3);
+    const s2 = mk(3);
+    const s3 = mk(4);
+    const keys = (xs: SftExample[]): string => xs.map((x) => `${x.role}:${x.questionId}:${x.label}`).join(',');
+    let differs = false;
+    for (let i = 0; i < 12; i++) {
+      const a = s1.next();
+      const b = s2.next();
+      expect(keys(a)).toBe(keys(b));
+      differs ||= keys(a) !== keys(s3.next());
+      const t = Math.max(...a.map((x) => x.ids.length));
+      expect(a.length === 1 || a.length * t <= 1024).toBe(true);
+    }
+    expect(differs).toBe(true);
+  });
+
+  it('learning rate: linear warmup, cosine down to the floor', () => {
+    expect(lrAt(1, 100, 1, 10, 0.1)).toBeCloseTo(0.1, 9);
+    expect(lrAt(10, 100, 1, 10, 0.1)).toBeCloseTo(1, 9);
+    expect(lrAt(55, 100, 1, 10, 0.1)).toBeCloseTo(0.55, 9);
+    expect(lrAt(100, 100, 1, 10, 0.1)).toBeCloseTo(0.1, 9);
+  });
+});
+
+describe('loss and gradients', () => {
+  it('masked tokens do not reach the loss; padding does not either; a trained token does', async () => {
+    const model = createPolicy(be.ops, 'tiny', tok.size, 5);
+    try {
+      const a = data.actor.find((x) => x.ids.length <= 400 && x.mask[x.mask.length - 1] === 1) as SftExample;
+      expect(a).toBeDefined();
+      // A copy whose mask ends before a tail of 5 tokens: those tokens are targets of no loss row and inputs of none.
+      const n = a.ids.length;
+      const mask = Uint8Array.from(a.mask);
+      mask.fill(0, n - 5);
+      const base: SftExample = { ...a, mask };
+      const loss = async (x: SftExample, pad = tok.special.pad, other?: SftExample): Promise<number> =>
+        (await sftLossAndGrad(model, other ? [x, other] : [x], pad, 8, { backward: false })).loss;
+      const l0 = await loss(base);
+      const changedTail = { ...base, ids: Int32Array.from(base.ids) };
+      changedTail.ids[n - 2] = (changedTail.ids[n - 2] + 7) % tok.size;
+      expect(await loss(changedTail)).toBe(l0);
+      // Changing a trained target changes the loss.
+      const trained = lossPositions(base)[3] + 1;
+      const changedTarget = { ...base, ids: Int32Array.from(base.ids) };
+      changedTarget.ids[trained] = (changedTarget.ids[trained] + 7) % tok.size;
+      expect(await loss(changedTarget)).not.toBe(l0);
+      // Padding: a batch with a longer example gives the same loss whatever the pad id.
+      const longer = data.judge.find((x) => x.ids.length > n && x.ids.length <= 512) as SftExample;
+      expect(longer).toBeDefined();
+      const p1 = await loss(base, tok.special.pad, longer);
+      const p2 = await loss(base, 17, longer);
+      expect(Math.abs(p1 - p2)).toBeLessThan(1e-6);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('the loss falls on a fixed seed (all three roles), and the same seed gives the same weights', async () => {
+    const d = tinyData();
+    const probe = [d.actor[0], d.actor[1], d.judge[0], d.judge[1], d.trim[0]];
+    const run = async (seed: number, steps: number): Promise<{ w: Float32Array[]; before: number; after: number; last: number }> => {
+      const model = createPolicy(be.ops, 'tiny', tok.size, seed);
+      try {
+        const before = (await sftLossAndGrad(model, probe, tok.special.pad, 8, { backward: false })).loss;
+        const r = await trainSft(model, d, { steps, seed, lr: 3e-3, warmupSteps: 5, tokenBudget: 1024, padId: tok.special.pad });
+        const after = (await sftLossAndGrad(model, probe, tok.special.pad, 8, { backward: false })).loss;
+        return { w: await weights(model), before, after, last: r.lastLoss };
+      } finally {
+        model.dispose();
+      }
+    };
+    const a = await run(1, 40);
+    expect(a.after).toBeLessThan(a.before - 1);
+    const b = await run(1, 40);
+    expect(b.w.length).toBe(a.w.length);
+    a.w.forEach((w, i) => expect(Buffer.from(b.w[i].buffer).equals(Buffer.from(w.buffer))).toBe(true));
+    expect(b.before).toBe(a.before);
+    expect(b.after).toBe(a.after);
+    const c = await run(2, 3);
+    expect(Buffer.from(c.w[0].buffer).equals(Buffer.from(a.w[0].buffer))).toBe(false);
+  });
+});
+
+describe('cli pretrain', () => {
+  it('writes a checkpoint bound to the world and tokenizer, a train log and a README with the command', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sft-pretrain-'));
+    const logs: string[] = [];
+    const spyLog = vi.spyOn(console, 'log').mockImplementation((m: unknown) => void logs.push(String(m)));
+    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let code: number;
+    try {
+      code = await pretrain(['--preset', 'tiny', '--world', worldDir, '--steps', '4', '--questions', '16', '--warmup', '2', '--out', out]);
+    } finally {
+      spyLog.mockRestore();
+      spyErr.mockRestore();
+    }
+    expect(code).toBe(0);
+    const summary = JSON.parse(logs[logs.length - 1]) as Record<string, unknown>;
+    expect(summary.steps).toBe(4);
+    expect(summary.world).toBe(worldHash(corpus));
+    expect(summary.tokenizer).toBe(tok.hash);
+    expect(existsSync(join(out, 'train-log.jsonl'))).toBe(true);
+    expect(readFileSync(join(out, 'train-log.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('pretrain --preset tiny');
+    const bytes = readFileSync(join(out, 'model.safetensors'));
+    const loaded = loadPolicy(be.ops, bytes, 'model.safetensors', { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } });
+    expect(loaded.model.parameterCount).toBe(summary.parameters);
+    expect(loaded.metadata.dtype).toBe('F16');
+    loaded.model.dispose();
+    // Another world (one passage fewer): refused, naming the world.
+    const other = worldHash(corpus.slice(1));
+    let err: unknown;
+    try {
+      loadPolicy(be.ops, bytes, 'model.safetensors', { expect: { tokenizerHash: tok.hash, worldHash: other } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PolicyCheckpointError);
+    expect((err as PolicyCheckpointError).field).toBe('world');
+    expect((err as Error).message).toContain(`current world is ${other}`);
+  });
+});
