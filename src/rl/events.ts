@@ -204,7 +204,11 @@ export type PhaseEvent =
   | { type: 'phase'; step: number; phase: 'judge'; seconds: number; decisions: JudgeDecision[]; skipped: boolean }
   | { type: 'phase'; step: number; phase: 'trim'; seconds: number; decisions: TrimDecision[]; skipped: boolean }
   | { type: 'phase'; step: number; phase: 'regenerate'; seconds: number; regenerations: Regeneration[]; trajectories: TrajectoryView[]; probes: ProbeView[]; skipped: boolean }
-  | { type: 'phase'; step: number; phase: 'reward'; seconds: number; rewards: RewardView[] }
+  | {
+      type: 'phase'; step: number; phase: 'reward'; seconds: number; rewards: RewardView[];
+      /** Set when the configured (external) judge failed for some trajectories and the gold judge was used. */
+      judgeFallback?: string;
+    }
   | { type: 'phase'; step: number; phase: 'advantage'; seconds: number; groups: GroupView[]; advantages: AdvantageView[] }
   | { type: 'phase'; step: number; phase: 'update'; seconds: number; stats: UpdateStats; advantages: AdvantageView[] };
 
