@@ -10,7 +10,8 @@
 // promptLength = ids.length - 1, mask [1], role 'judge' / 'trim' (aggregated apart from the Actor's tokens),
 // weight = the term's loss weight, reference log-probs from the frozen reference model. Old log-probs are left out
 // (grpoUpdate recomputes them in fp32 with the current weights, as for the Actor's tokens; the decisions were taken
-// with those same weights, so the ratio starts at 1).
+// with those same weights, so the ratio starts at 1). Decisions are taken from the untempered distribution, so the
+// sequences carry temperature 1 whatever temperature the update uses for the Actor's tokens.
 import type { Ops } from '../engine/types.ts';
 import type { Transformer } from '../model/transformer.ts';
 import { sequenceLogprobs, type UpdateSequence } from '../rl/update.ts';
@@ -120,7 +121,7 @@ export async function refinerSequences(ops: Ops, reference: Transformer, input: 
     const ids = new Int32Array(x.record.ids.length + 1);
     ids.set(x.record.ids);
     ids[x.record.ids.length] = x.token;
-    return { ids, promptLength: x.record.ids.length };
+    return { ids, promptLength: x.record.ids.length, temperature: 1 };
   });
   const ref = await sequenceLogprobs(ops, reference, seqs, { entropy: false, batchTokens: opts.batchTokens });
   return all.map((x, i) => ({
@@ -131,5 +132,6 @@ export async function refinerSequences(ops: Ops, reference: Transformer, input: 
     advantage: x.advantage,
     role: x.role,
     weight: x.weight,
+    temperature: 1,
   }));
 }

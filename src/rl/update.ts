@@ -5,7 +5,9 @@
 //   response token (ids[promptLength..]) and the entropy of each of those positions' distributions; used to
 //   recompute the old log-probs in fp32 (rollouts were sampled from the int8 policy) and for the reference
 //   log-probs with the frozen warm-start model. With `temperature` T the distribution is softmax(logits / T), as
-//   verl scores rollouts sampled at temperature T (decoder-cache.ts PickResult does the same).
+//   verl scores rollouts sampled at temperature T (decoder-cache.ts PickResult does the same). A sequence's own
+//   `temperature` overrides the option (the Meta-Refiner's decision tokens are taken at T = 1 while the Actor
+//   samples at T; joint.ts sets it), so one batch can mix them.
 // grpoUpdate: per mini-batch (default 1: one optimizer step for the whole batch), the aggregation weights are taken
 //   from the mini-batch's masks (grpo.ts), then micro-batches of at most `batchTokens` padded tokens each run a
 //   forward on the tape with logits only for the rows that predict an unmasked token, read the new log-probs,
@@ -14,7 +16,8 @@
 //   dLoss/dtheta. Gradients are summed over micro-batches, clipped to `maxGradNorm` (global L2 norm; the norm before
 //   clipping is reported), and AdamW takes one step.
 // Changes to the interface agreed with the trainer (additive): UpdateSequence has optional `role` and `weight`
-//   (grpo.ts GrpoSequence); options `batchTokens`, `temperature`, `entropy`; UpdateResult has `loss`, `byRole`,
+//   (grpo.ts GrpoSequence) and `temperature`; options `batchTokens`, `temperature`, `entropy`; UpdateResult has
+//   `loss`, `byRole`,
 //   `steps`.
 import type { AdamW } from '../engine/optim.ts';
 import { Tape, type Var } from '../engine/tape.ts';
@@ -37,6 +40,8 @@ export interface UpdateSequence {
   role?: LossRole;
   /** Per-sequence loss weight (default 1); opts.weights, when given, overrides it. */
   weight?: number;
+  /** The distribution's temperature for this sequence (default: the option's). */
+  temperature?: number;
 }
 
 export interface UpdateResult {
@@ -71,6 +76,23 @@ export interface ForwardOptions {
 interface SeqRef {
   ids: Int32Array;
   promptLength: number;
+  /** Overrides the option's temperature. */
+  temperature?: number;
+}
+
+/** Micro-batches (microBatches) within groups of equal temperature. */
+function temperatureBatches(seqs: readonly SeqRef[], lengths: readonly number[], fallback: number, batchTokens: number): { temperature: number; group: number[] }[] {
+  const temps = seqs.map((s, i) => {
+    const t = s.temperature ?? fallback;
+    if (!(t > 0 && Number.isFinite(t))) throw new RangeError(`sequence ${i}: temperature must be > 0, got ${t}`);
+    return t;
+  });
+  const out: { temperature: number; group: number[] }[] = [];
+  for (const t of [...new Set(temps)].sort((a, b) => a - b)) {
+    const masked = lengths.map((l, i) => (temps[i] === t ? l : 0));
+    for (const group of microBatches(masked, batchTokens)) out.push({ temperature: t, group });
+  }
+  return out;
 }
 
 function checkSeq(s: SeqRef, i: number, context: number): void {
@@ -176,11 +198,11 @@ export async function sequenceLogprobs(
   const respLen = seqs.map((s) => s.ids.length - s.promptLength);
   // Sequences with no response token need no forward.
   const lengths = seqs.map((s, i) => (respLen[i] > 0 ? s.ids.length : 0));
-  for (const group of microBatches(lengths, opts.batchTokens ?? 4096)) {
+  for (const { temperature: temp, group } of temperatureBatches(seqs, lengths, temperature, opts.batchTokens ?? 4096)) {
     const tape = new Tape(ops);
     try {
       const picks = group.map((i) => Array.from({ length: respLen[i] }, (_, j) => j));
-      const { logits, targets } = forwardRows(tape, model, group.map((i) => seqs[i]), picks, temperature);
+      const { logits, targets } = forwardRows(tape, model, group.map((i) => seqs[i]), picks, temp);
       const lp = await readLogprobs(ops, logits, targets);
       const ent = withEntropy ? rowEntropies(await ops.readF32(logits.value), targets.length, model.config.vocab) : null;
       let at = 0;
@@ -263,10 +285,10 @@ export async function grpoGradients(
   const lengths = seqs.map((s, i) => (picks[i].length > 0 ? s.ids.length : 0));
   // Gradients summed over the micro-batches.
   const accumulated = new Map<Var, Tensor>();
-  for (const group of microBatches(lengths, opts.batchTokens ?? 4096)) {
+  for (const { temperature: temp, group } of temperatureBatches(seqs, lengths, temperature, opts.batchTokens ?? 4096)) {
     const tape = new Tape(ops);
     try {
-      const { logits, targets } = forwardRows(tape, model, group.map((i) => seqs[i]), group.map((i) => picks[i]), temperature);
+      const { logits, targets } = forwardRows(tape, model, group.map((i) => seqs[i]), group.map((i) => picks[i]), temp);
       const lp = await readLogprobs(ops, logits, targets);
       if (withEntropy) {
         const ent = rowEntropies(await ops.readF32(logits.value), targets.length, model.config.vocab);

@@ -67,6 +67,11 @@ describe('sequenceLogprobs', () => {
     expect(a.entropy[0][0]).toBeGreaterThan(Math.log(VOCAB) - 0.1);
     const hot = await sequenceLogprobs(be.ops, model, seqs.slice(0, 1), { temperature: 0.5 });
     expect(hot.logprobs[0][0]).not.toBeCloseTo(a.logprobs[0][0], 4);
+    // A sequence's own temperature overrides the option, in a mixed batch.
+    const mixed = await sequenceLogprobs(be.ops, model, [{ ...seqs[0], temperature: 0.5 }, seqs[1]], { temperature: 1 });
+    expect(Array.from(mixed.logprobs[0])).toEqual(Array.from(hot.logprobs[0]));
+    expect(Array.from(mixed.logprobs[1])).toEqual(Array.from(a.logprobs[1]));
+    await expect(sequenceLogprobs(be.ops, model, [{ ...seqs[0], temperature: 0 }])).rejects.toThrow(/temperature/);
     await expect(sequenceLogprobs(be.ops, model, [{ ids: Int32Array.from([1, 2]), promptLength: 0 }])).rejects.toThrow(/promptLength/);
     model.dispose();
   });

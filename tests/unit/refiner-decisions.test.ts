@@ -219,6 +219,7 @@ describe('joint refiner rewards', () => {
       expect(s.refLogprobs[0]).toBeCloseTo(ref.logprobs[i][0], 6);
       expect(s.role).toBe(i < 3 ? 'judge' : 'trim');
       expect(s.weight).toBe(i < 3 ? 0.5 : 2);
+      expect(s.temperature).toBe(1);
     });
     expect(seqs.map((s) => s.ids[3])).toEqual([SPECIAL_IDS.accept, SPECIAL_IDS.reject, SPECIAL_IDS.reject, SPECIAL_IDS.cut[1], SPECIAL_IDS.cut[0]]);
   });
