@@ -105,13 +105,14 @@ export class App {
   }
 
   private build(): void {
-    const title = h('div', { class: 'title' }, h('h1', {}, 'Search-R2 Playground'),
-      h('p', { class: 'tagline' }, 'Watch a search agent learn with GRPO, and see how a Meta-Refiner repairs its trajectories and shapes the credit.'));
-    const header = h('header', { class: 'top' }, title, this.badgeSlot);
+    const header = h('header', { class: 'top' }, h('h1', {}, 'Search-R2 Playground'), this.badgeSlot);
     this.badgeSlot.replaceChildren(backendBadge(null));
     const selfBody = this.selftest.element;
     this.root.append(
       header,
+      h('p', { class: 'tagline' }, 'A small search agent learns with GRPO in this tab. ',
+        h('strong', {}, 'Step'), ' runs one training step; ', h('strong', {}, 'Step phase'), ' walks through it: the Actor searches and answers, the Meta-Refiner rejects and repairs flawed trajectories, rewards become credit on every token. Hover or focus any number to see where it came from; ',
+        h('kbd', {}, '?'), ' explains more.'),
       this.controls.element,
       this.notices,
       h('section', { class: 'step-bar', 'aria-label': 'current step' }, this.stepHead, this.timeline),
@@ -371,6 +372,9 @@ export class App {
       this.state = { ...this.state, traj: null };
     }
     this.model = applyEvent(this.model, e);
+    // Additive field of the reward event: the configured judge failed and the gold judge stood in.
+    const fallback = e.phase === 'reward' ? (e as { judgeFallback?: string }).judgeFallback : undefined;
+    if (fallback) this.notice(`Process judge: ${fallback}`, 'warn');
     this.queueRender();
   }
 

@@ -36,6 +36,7 @@ export class ChartsView {
 
   /** (Re)draws when the panel is visible; called again when it becomes visible. */
   draw(): void {
+    this.grid.hidden = this.metrics.length === 0;
     const width = this.width();
     if (width <= 0) return;
     for (const spec of chartSpecs(this.metrics)) {

@@ -25,13 +25,13 @@ function title(contents: string): { title: string; text: string } {
   return { title: head.replace(/^"|"$/g, '') || '(untitled)', text: nl >= 0 ? contents.slice(nl + 1) : contents };
 }
 
-function labelChip(label: string | null, t: Traj, step: number): HTMLElement {
-  if (!label) return h('span', { class: 'chip pending' }, 'label: after the reward phase');
+function labelChip(label: string | null, t: Traj, step: number, scored: boolean): HTMLElement {
+  if (!label) return scored ? withTip(h('span', { class: 'chip muted' }, 'not scored'), `${t.id} was replaced by its regeneration, so only the original reward is known`) : h('span', { class: 'chip pending' }, 'label: after the reward phase');
   return withTip(h('span', { class: `chip label-${label}`, 'data-testid': 'step-label' }, label),
     `Process judge (gold evidence) on ${t.id}, step ${step}: ${LABEL_TEXT[label] ?? label}`);
 }
 
-function stepBlock(t: Traj, st: StepView, label: string | null, supporting: readonly string[], cls = ''): HTMLElement {
+function stepBlock(t: Traj, st: StepView, label: string | null, supporting: readonly string[], cls = '', scored = false): HTMLElement {
   const passages = h('ol', { class: 'passages' });
   st.passages.forEach((p, i) => {
     const { title: ti, text } = title(p.contents);
@@ -44,7 +44,7 @@ function stepBlock(t: Traj, st: StepView, label: string | null, supporting: read
       h('div', { class: 'p-text', 'data-testid': 'passage-text' }, text)));
   });
   return h('div', { class: `step ${cls}`, 'data-testid': 'step', 'data-step': String(st.index) },
-    h('div', { class: 'step-head' }, h('span', { class: 'step-no' }, `Step ${st.index}`), labelChip(label, t, st.index)),
+    h('div', { class: 'step-head' }, h('span', { class: 'step-no' }, `Step ${st.index}`), labelChip(label, t, st.index, scored)),
     st.reasoning ? h('p', { class: 'think' }, h('span', { class: 'tag' }, 'think'), st.reasoning) : '',
     h('p', { class: 'query' }, h('span', { class: 'tag' }, 'search'), h('span', { 'data-testid': 'query-text' }, st.query)),
     h('details', { class: 'info' }, h('summary', {}, `retrieved ${st.passages.length} passages`), passages));
@@ -111,7 +111,8 @@ function trajBody(m: StepModel, t: Traj, gm: GroupModel, from = 1, cls = ''): HT
   const r = m.rewards.get(t.id);
   const labels = labelsOf(t, r);
   const box = h('div', { class: 'traj-body' });
-  for (const st of t.steps) if (st.index >= from) box.append(stepBlock(t, st, labels[st.index - 1], gm.question.supportingIds, cls));
+  const scored = m.done.includes('reward');
+  for (const st of t.steps) if (st.index >= from) box.append(stepBlock(t, st, labels[st.index - 1], gm.question.supportingIds, cls, scored));
   box.append(answerLine(t, r, gm.question.goldenAnswers));
   return box;
 }
@@ -143,7 +144,7 @@ function slotCard(m: StepModel, gm: GroupModel, slot: Slot, open: boolean, handl
   const reg = regenerationOf(m, orig.id);
   const cut = reg?.cut ?? fin.keptSteps ?? 0;
   const kept = h('div', { class: 'kept' }, h('h4', {}, cut === 0 ? 'Kept prefix: none (cut at 0)' : `Kept prefix: steps 1..${cut}`));
-  for (const st of orig.steps) if (st.index <= cut) kept.append(stepBlock(orig, st, labelsOf(orig, m.rewards.get(orig.id))[st.index - 1], gm.question.supportingIds));
+  for (const st of orig.steps) if (st.index <= cut) kept.append(stepBlock(orig, st, labelsOf(fin, m.rewards.get(fin.id))[st.index - 1] ?? null, gm.question.supportingIds));
   const rOrig = m.rewards.get(fin.id)?.originalReward;
   card.append(kept, h('div', { class: 'sidebyside' },
     h('div', { class: 'discarded', 'data-testid': 'discarded' },
@@ -192,7 +193,7 @@ export class TrajectoryViewer {
         h('div', { class: 'q-meta' }, nav, h('span', { class: 'chip muted' }, `${q.split} · ${q.hops} hop${q.hops === 1 ? '' : 's'}`), h('span', { class: 'q-id' }, q.id)),
         h('p', { class: 'q-text', 'data-testid': 'question-text' }, q.question),
         h('p', { class: 'gold' }, 'Gold answers: ', h('span', { 'data-testid': 'gold-answers' }, q.goldenAnswers.join(' | '))),
-        g ? h('p', { class: 'hint' }, 'Group: ', num(`mean R ${fmt(g.mean)}`, `mean of the ${g.finalIds.length} final rewards (${g.hybridRewards.map((x) => fmt(x)).join(', ')})`, 'numv'), ' · ',
+        g ? h('p', { class: 'hint' }, 'Group: ', num(`mean R ${fmt(g.mean)}`, `mean of the ${g.finalIds.length} final rewards (${(isHybrid(m) ? g.hybridRewards : g.emRewards).map((x) => fmt(x)).join(', ')})`, 'numv'), ' · ',
           num(`std ${fmt(g.std)}`, 'unbiased standard deviation of the final rewards in the group', 'numv')) : ''),
       ...gm.slots.map((sl) => slotCard(m, gm, sl, sl.chain.some((t) => t.id === open), this.handlers)));
   }

@@ -31,6 +31,15 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** A viewport screenshot with the element at the top, below the sticky header (element screenshots would scroll and hide tooltips). */
+async function shot(page: Page, testid: string, file: string): Promise<void> {
+  await page.getByTestId(testid).evaluate((el) => {
+    const header = document.querySelector('header.top');
+    window.scrollTo({ top: el.getBoundingClientRect().top + window.scrollY - (header?.getBoundingClientRect().height ?? 0) - 8, behavior: 'instant' });
+  });
+  await page.screenshot({ path: `${SHOTS}/${file}` });
+}
+
 async function open(path: string, opts: { fixture?: 'plain' | 'hostile'; width?: number; height?: number } = {}): Promise<{ page: Page; errors: string[] }> {
   const ctx = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, serviceWorkers: opts.fixture ? 'block' : 'allow' });
   const page = await ctx.newPage();
@@ -81,7 +90,8 @@ describe('playground, before any model loads', () => {
       expect(await rejected.getByTestId('regenerated').textContent()).toContain('West African CFA franc');
       expect(await page.getByTestId('reward').allTextContents()).toEqual(['R 2.00', 'R 2.00', 'R 0.00']);
       expect(await page.getByTestId('timeline').locator('li.done').count()).toBe(7);
-      await page.screenshot({ path: `${SHOTS}/playground-example-trajectories.png`, fullPage: true });
+      await page.screenshot({ path: `${SHOTS}/playground-example-top.png` });
+      await shot(page, 'panel-trajectories', 'playground-example-trajectories.png');
       // Hover a number: its formula.
       await page.getByTestId('reward').first().hover();
       const tip = page.getByTestId('tooltip');
@@ -92,13 +102,13 @@ describe('playground, before any model loads', () => {
       await expect.poll(() => page.url()).toContain('traj=hotpotqa-dev-17%232');
       // Credit view: hover a token.
       const token = page.locator('[data-testid="token-line"][data-traj-id="hotpotqa-dev-17#2"] [data-testid="token"]').first();
-      await token.scrollIntoViewIfNeeded();
+      await shot(page, 'panel-credit', 'playground-credit.png');
       await token.hover();
       await tip.waitFor({ state: 'visible' });
       const t = (await tip.textContent()) ?? '';
       expect(t).toContain('trajectory hotpotqa-dev-17#2 · step 1 · token 0');
       expect(t).toContain('A = (R − mean) / (std + 1e-6)');
-      await page.getByTestId('panel-credit').screenshot({ path: `${SHOTS}/playground-credit-tooltip.png` });
+      await page.screenshot({ path: `${SHOTS}/playground-credit-tooltip.png` });
       // Keyboard: focus moves along the tokens and the tooltip follows.
       await token.focus();
       await page.keyboard.press('ArrowRight');
@@ -107,7 +117,7 @@ describe('playground, before any model loads', () => {
       await page.getByLabel('per-token loss contribution').check();
       await expect.poll(() => page.url()).toContain('colour=loss');
       await page.getByTestId('gain-curve').first().waitFor();
-      await page.getByTestId('panel-credit').screenshot({ path: `${SHOTS}/playground-credit-loss.png` });
+      await shot(page, 'panel-credit', 'playground-credit-loss.png');
       expect(errors).toEqual([]);
     } finally {
       await page.context().close();
@@ -132,7 +142,7 @@ describe('playground, before any model loads', () => {
       expect(await page.locator('#app img, #app script, #app b').count()).toBe(0);
       await page.waitForTimeout(300); // give an onerror handler the chance to fire if an <img> had been created
       expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
-      await page.getByTestId('panel-trajectories').screenshot({ path: `${SHOTS}/playground-hostile-passage.png` });
+      await shot(page, 'discarded', 'playground-hostile-passage.png');
       expect(errors).toEqual([]);
     } finally {
       await page.context().close();
@@ -221,7 +231,7 @@ describe.skipIf(!HAS_TRAINER)('playground with the training worker (tiny policy)
       expect(await page.getByTestId('tooltip').textContent()).toMatch(/trajectory \S+ · step \d+ · token 0/);
       // Charts have two steps.
       expect(await page.getByTestId('charts-note').textContent()).toMatch(/^2 steps/);
-      await page.getByTestId('panel-charts').screenshot({ path: `${SHOTS}/playground-charts.png` });
+      await shot(page, 'panel-charts', 'playground-charts.png');
       expect(errors).toEqual([]);
     } finally {
       await page.context().close();
@@ -241,7 +251,7 @@ describe.skipIf(!HAS_TRAINER)('playground with the training worker (tiny policy)
       await page.getByTestId('suite-progress').waitFor({ state: 'visible' });
       await page.getByTestId('suite-table').waitFor({ timeout: 600_000 });
       expect(await page.getByTestId('suite-table').locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
-      await page.getByTestId('panel-runs').screenshot({ path: `${SHOTS}/playground-suite-table.png` });
+      await shot(page, 'panel-runs', 'playground-suite-table.png');
       // Reload: the run is listed and reopens.
       await page.reload();
       await page.getByTestId('run-item').first().waitFor({ timeout: 30_000 });
