@@ -1,7 +1,9 @@
 // The Node entry: `npm run cli -- <command>`. Progress goes to stderr; a command that measures ends with one
 // JSON object on the last stdout line.
 import { encoder } from './encoder.ts';
+import { evalCommand } from './eval.ts';
 import { expert } from './expert.ts';
+import { pretrain } from './pretrain.ts';
 import { retrieval } from './retrieval.ts';
 import { selftest } from './selftest.ts';
 import { world } from './world.ts';
@@ -11,6 +13,8 @@ const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<
   world: { help: 'world build [--seed N] [--size tiny|default] --out DIR   build the knowledge world; also world export|import (Search-R1 formats)', run: world },
   retrieval: { help: 'retrieval eval --world DIR --retriever e5|bm25 [--encoder PATH] --split S [--part P] [--limit N]   recall@3 of a retriever', run: retrieval },
   encoder: { help: 'encoder train [--world DIR] [--seed N] [--preset small|tiny] [--steps N] --out DIR   train the E5-style encoder; also encoder export-onnx', run: encoder },
+  pretrain: { help: 'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] --out DIR   SFT warm start of the policy (Actor + Discriminator + Trimmer)', run: pretrain },
+  eval: { help: 'eval [--checkpoint PATH] [--world DIR] --split S|all [--limit N] [--seed N] [--part dev|test] [--no-retrieval]; eval refiner [...]   greedy EM/F1/format/searches per split; Discriminator and Trimmer accuracy', run: evalCommand },
   expert: { help: 'expert report|show|vocab --world DIR ...   the scripted expert (BM25 top-3), flawed variants, policy vocabulary and SFT data', run: expert },
 };
 

@@ -1,0 +1,182 @@
+// `eval`: a policy checkpoint on a world (DESIGN 9). Actor mode: greedy rollouts (temperature 0) over BM25 top-3 on
+// a split's dev (or test) questions -> {split, em, f1, format_valid, searches, n, ...}; `--split all` prints a table
+// on stderr and one JSON object with every split. `eval refiner`: Discriminator accuracy and Trimmer exact-cut
+// accuracy on held-out labelled trajectories (the expert's and its flawed variants on the dev questions of nq and
+// hotpotqa, which share no entity with a training question). See src/agent/eval.ts for the metrics.
+// Defaults: the shipped checkpoint (public/policy/model.safetensors) and the default world (built in memory, seed 0).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateActor, evaluateRefiner, noRetrieval } from '../agent/eval.ts';
+import { createExpertContext } from '../agent/expert.ts';
+import { bm25PassageRetriever } from '../agent/rollout.ts';
+import { buildSftData, buildWorldTokenizer, type SftExample } from '../agent/sft-data.ts';
+import { createBackend } from '../engine/create.ts';
+import { loadPolicy, worldHash } from '../model/policy.ts';
+import { createBm25Retriever } from '../retrieval/bm25.ts';
+import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import type { Part, Question, SplitName } from '../world/types.ts';
+import { SPLITS, TRAINING_SPLITS } from '../world/types.ts';
+import { option } from './args.ts';
+import { loadWorldOrDefault, POLICY_FILE, SHIPPED_POLICY_DIR } from './pretrain.ts';
+
+export const EVAL_USAGE = [
+  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test] [--limit N] [--seed N] [--no-retrieval] [--slots N]',
+  '    greedy rollouts (temperature 0) over BM25 top-3; last stdout line {split, em, f1, format_valid, searches, n, ...}',
+  '    (--split all: a table on stderr and one JSON object with every split). --no-retrieval: every search returns no',
+  '    passage (the no-retrieval baseline). format_valid: well-formed tags with one final answer, no invalid action,',
+  '    not truncated.',
+  '  eval refiner [--checkpoint PATH] [--world DIR] [--limit N] [--seed N]',
+  '    Discriminator accuracy (alpha = P(<accept>) / (P(<accept>) + P(<reject>)) after the judge prompt, accept when',
+  '    alpha >= 0.5) and Trimmer exact-cut accuracy (argmax over the valid <cut_k>) on held-out labelled trajectories:',
+  '    the scripted expert and its flawed variants on the dev questions of nq and hotpotqa (--limit per split).',
+  `  defaults: --checkpoint ${SHIPPED_POLICY_DIR}/${POLICY_FILE}, the default world built in memory (seed 0), --part dev, --seed 0`,
+].join('\n');
+
+function int(args: string[], name: string, dflt: number): number {
+  const t = option(args, name);
+  if (t === undefined) return dflt;
+  if (!/^\d+$/.test(t)) throw new Error(`--${name} must be a non-negative integer, got "${t}"`);
+  return Number(t);
+}
+
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+const log = (m: string): void => void process.stderr.write(`eval: ${m}\n`);
+
+export async function evalCommand(args: string[]): Promise<number> {
+  try {
+    return args[0] === 'refiner' ? await refiner(args.slice(1)) : await actor(args);
+  } catch (e) {
+    console.error(`eval: ${e instanceof Error ? e.message : String(e)}\nusage: ${EVAL_USAGE}`);
+    return 1;
+  }
+}
+
+interface Setup {
+  world: ReturnType<typeof loadWorldOrDefault>;
+  tok: PolicyTokenizer;
+  checkpoint: string;
+  loaded: ReturnType<typeof loadPolicy>;
+  backend: Awaited<ReturnType<typeof createBackend>>;
+}
+
+async function setup(args: string[]): Promise<Setup> {
+  const checkpoint = option(args, 'checkpoint') ?? join(SHIPPED_POLICY_DIR, POLICY_FILE);
+  const world = loadWorldOrDefault(option(args, 'world'), log);
+  const tok = buildWorldTokenizer(world.corpus, world.all);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(checkpoint);
+  } catch (e) {
+    throw new Error(`cannot read the checkpoint ${checkpoint} (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const backend = await createBackend('cpu');
+  const loaded = loadPolicy(backend.ops, bytes, checkpoint, { expect: { tokenizerHash: tok.hash, worldHash: worldHash(world.corpus) } });
+  log(`${checkpoint}: ${loaded.model.parameterCount} parameters (${loaded.metadata.preset ?? '?'} preset, ${loaded.metadata.steps ?? '?'} steps); world ${world.source}; ${backend.info.adapter}`);
+  return { world, tok, checkpoint, loaded, backend };
+}
+
+async function actor(args: string[]): Promise<number> {
+  const splitArg = option(args, 'split');
+  if (!splitArg) throw new Error('--split S|all is required');
+  const splits = (splitArg === 'all' ? [...SPLITS] : splitArg.split(',')) as SplitName[];
+  for (const s of splits) if (!(SPLITS as readonly string[]).includes(s)) throw new Error(`unknown split "${s}" (expected ${SPLITS.join(', ')} or all)`);
+  const part = (option(args, 'part') ?? 'dev') as Part;
+  if (part !== 'dev' && part !== 'test') throw new Error(`--part must be dev or test, got "${part}"`);
+  const limit = int(args, 'limit', Number.MAX_SAFE_INTEGER);
+  const seed = int(args, 'seed', 0);
+  const slots = int(args, 'slots', 16);
+  const noRet = args.includes('--no-retrieval');
+  const s = await setup(args);
+  const retriever = noRet ? noRetrieval() : bm25PassageRetriever(s.world.corpus);
+  const results: Record<string, Record<string, unknown>> = {};
+  try {
+    for (const split of splits) {
+      const qs: Question[] = s.world.questions[split][part].slice(0, limit);
+      if (qs.length === 0) {
+        log(`${split}/${part}: no questions`);
+        continue;
+      }
+      const { result } = await evaluateActor(s.loaded.model, s.tok, retriever, qs, {
+        seed,
+        slots,
+        onProgress: (d, n) => log(`${split}/${part}: ${d}/${n}`),
+      });
+      const row = {
+        split,
+        part,
+        retrieval: noRet ? 'none' : 'bm25',
+        em: r4(result.em),
+        f1: r4(result.f1),
+        format_valid: r4(result.format_valid),
+        searches: r4(result.searches),
+        n: result.n,
+        answered: r4(result.answered),
+        truncated: r4(result.truncated),
+        invalid_actions: r4(result.invalid_actions),
+        generated_tokens: r4(result.generated_tokens),
+        seconds: r4(result.seconds),
+      };
+      results[split] = row;
+      log(`${split}/${part}: EM ${row.em} F1 ${row.f1} format ${row.format_valid} searches ${row.searches} (n ${row.n}, ${row.seconds} s)`);
+    }
+  } finally {
+    s.loaded.model.dispose();
+    s.backend.dispose();
+  }
+  if (splits.length === 1 && results[splits[0]]) {
+    console.log(JSON.stringify({ ...results[splits[0]], seed, checkpoint: s.checkpoint }));
+    return 0;
+  }
+  const rows = Object.values(results);
+  const head = ['split', 'n', 'em', 'f1', 'format_valid', 'searches', 'answered', 'seconds'];
+  const lines = [head.join('\t'), ...rows.map((r) => head.map((h) => String(r[h])).join('\t'))];
+  const avg = (k: string): number => r4(rows.reduce((a, r) => a + Number(r[k]), 0) / Math.max(1, rows.length));
+  const average = { em: avg('em'), f1: avg('f1'), format_valid: avg('format_valid'), searches: avg('searches') };
+  lines.push(['average', '', average.em, average.f1, average.format_valid, average.searches, '', ''].join('\t'));
+  process.stderr.write(`${lines.join('\n')}\n`);
+  console.log(JSON.stringify({ part, retrieval: noRet ? 'none' : 'bm25', seed, checkpoint: s.checkpoint, splits: results, average }));
+  return 0;
+}
+
+/** Search steps of a trim example's trajectory: its `<search>` tokens (the prompt holds each step's search once). */
+export function trimStepCount(x: SftExample, tok: PolicyTokenizer): number {
+  let k = 0;
+  for (let i = 0; i < x.ids.length; i++) if (x.ids[i] === tok.special.search) k++;
+  return k;
+}
+
+async function refiner(args: string[]): Promise<number> {
+  const limit = int(args, 'limit', Number.MAX_SAFE_INTEGER);
+  const seed = int(args, 'seed', 0);
+  const s = await setup(args);
+  try {
+    // Held out: dev questions of the training splits (no entity of a dev question occurs in a training question).
+    const dev = TRAINING_SPLITS.flatMap((sp) => s.world.questions[sp].dev.slice(0, limit));
+    const ctx = createExpertContext(s.world.corpus, createBm25Retriever(s.world.corpus), dev);
+    const data = await buildSftData({ tokenizer: s.tok, ctx, questions: dev, seed });
+    const ctxLen = s.loaded.config.context;
+    const judge = data.judge.filter((x) => x.ids.length <= ctxLen);
+    const trim = data.trim.filter((x) => x.ids.length <= ctxLen);
+    log(`held-out: ${dev.length} dev questions -> ${judge.length} judge, ${trim.length} trim examples`);
+    const r = await evaluateRefiner(s.loaded.model, s.tok, judge, trim, trim.map((x) => trimStepCount(x, s.tok)));
+    const out = {
+      mode: 'refiner',
+      part: 'dev',
+      splits: TRAINING_SPLITS,
+      questions: dev.length,
+      seed,
+      checkpoint: s.checkpoint,
+      discriminator_accuracy: r4(r.judge.accuracy),
+      trimmer_exact_cut: r4(r.trim.exact_cut),
+      judge: { ...r.judge, accuracy: r4(r.judge.accuracy), accuracy_good: r4(r.judge.accuracy_good), accuracy_flawed: r4(r.judge.accuracy_flawed), mean_alpha_good: r4(r.judge.mean_alpha_good), mean_alpha_flawed: r4(r.judge.mean_alpha_flawed) },
+      trim: { ...r.trim, exact_cut: r4(r.trim.exact_cut), majority_baseline: r4(r.trim.majority_baseline) },
+      seconds: r4(r.seconds),
+    };
+    log(`Discriminator accuracy ${out.discriminator_accuracy} (good ${out.judge.accuracy_good}, flawed ${out.judge.accuracy_flawed}); Trimmer exact cut ${out.trimmer_exact_cut} (majority ${out.trim.majority_baseline})`);
+    console.log(JSON.stringify(out));
+    return 0;
+  } finally {
+    s.loaded.model.dispose();
+    s.backend.dispose();
+  }
+}
