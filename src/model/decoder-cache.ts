@@ -1,5 +1,6 @@
 // Tape-free inference for the policy: batched prefill and step-by-step decoding with per-sequence KV caches, fp32
-// or int8 weights, next-token picking (seeded sampling through ops.sample, or greedy).
+// or int8 weights, next-token picking (seeded sampling through ops.sample, or greedy; on the cpu backends one fused
+// pick call, src/engine/cpu/pick.ts).
 //
 // Layout. The decoder owns `slots` sequences. Per layer, K and V caches are [slots * context, dim] tensors; slot s
 // holds its positions 0 .. length(s)-1 in rows s*context + position. A call appends a chunk of tokens to each of
@@ -29,6 +30,7 @@
 import { ShapeError } from '../engine/errors.ts';
 import type { AttentionSpec, Int8Weight, Ops, Tensor } from '../engine/types.ts';
 import { quantizeInt8 } from '../engine/cpu/matmul.ts';
+import { pickOp } from '../engine/cpu/pick.ts';
 import { rowScatter } from '../engine/cpu/row-scatter.ts';
 import { LN_EPS, type Transformer } from './transformer.ts';
 
@@ -410,13 +412,25 @@ export class KvDecoder implements SequenceModel {
         o.dispose(logits);
         logits = masked;
       }
-      if (opts.temperature === 0) return argmaxRows(await o.readF32(logits), rows, V);
+      const picker = pickOp(o);
+      if (opts.temperature === 0 && !picker) return argmaxRows(await o.readF32(logits), rows, V);
       const u = new Float32Array(rows);
-      chunks.forEach((c, r) => {
-        if (!(c.uniform >= 0 && c.uniform < 1)) throw new Error(`KvDecoder.step: uniform ${c.uniform} of slot ${c.slot} is not in [0, 1)`);
-        u[r] = c.uniform;
-      });
+      if (opts.temperature > 0)
+        chunks.forEach((c, r) => {
+          if (!(c.uniform >= 0 && c.uniform < 1)) throw new Error(`KvDecoder.step: uniform ${c.uniform} of slot ${c.slot} is not in [0, 1)`);
+          u[r] = c.uniform;
+        });
       const ut = o.tensor(u, [rows]);
+      if (picker) {
+        // The cpu backends: token and log-probability in one fused call (src/engine/cpu/pick.ts).
+        const r = picker(logits, ut, { temperature: opts.temperature, topP: opts.topP });
+        try {
+          const [tokens, logprobs] = await Promise.all([o.readI32(r.tokens), o.readF32(r.logprobs)]);
+          return { tokens, logprobs };
+        } finally {
+          for (const t of [ut, r.tokens, r.logprobs]) o.dispose(t);
+        }
+      }
       const tok = o.sample(logits, ut, { temperature: opts.temperature, topP: opts.topP });
       const scaled = opts.temperature === 1 ? logits : o.scale(logits, 1 / opts.temperature);
       const { logp, lse } = o.logprob(scaled, tok);

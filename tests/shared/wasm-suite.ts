@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mat, rand, runOnBoth, type CaseResult, type Tolerance } from '../../src/engine/conformance/harness.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { quantizeInt8 } from '../../src/engine/cpu/matmul.ts';
+import { pickOp } from '../../src/engine/cpu/pick.ts';
 import { rowScatter } from '../../src/engine/cpu/row-scatter.ts';
 import type { AttentionSpec, MatmulOptions, Ops, Tensor } from '../../src/engine/types.ts';
 
@@ -257,8 +258,8 @@ const int8Cases: KernelCase[] = [
 ];
 
 // Sampling with top-p = 1 against the reference (float64 softmax): the same tokens (they could differ only where
-// u * Z falls within float32 rounding of a cumulative boundary, which these seeded uniforms do not hit). Top-p < 1
-// runs the reference itself (checked here too).
+// u * Z falls within float32 rounding of a cumulative boundary, which these seeded uniforms do not hit; with top-p
+// < 1 also where the nucleus mass lies within rounding of topP).
 function sampleCase(rows: number, vocab: number, temperature: number, topP: number, fill: Fill = 'normal'): KernelCase {
   return {
     kernel: 'sample',
@@ -281,6 +282,42 @@ const sampleCases: KernelCase[] = [
   sampleCase(5, 30011, 1.3, 1),
   sampleCase(6, 515, 1, 1, 'neginf'),
   sampleCase(9, 300, 1, 0.9),
+  sampleCase(40, 8000, 1, 0.9),
+  sampleCase(13, 1031, 0.7, 0.5),
+  sampleCase(7, 8003, 1.2, 0.999),
+  sampleCase(5, 515, 1, 0.3, 'neginf'),
+  sampleCase(4, 64, 1, 0.01),
+];
+
+// pick (the decoder's fused next-token choice): the same tokens as the reference, log-probabilities within f32
+// exp/sum rounding. Greedy rows with ties pick the first maximum.
+function pickCase(rows: number, vocab: number, temperature: number, topP: number, fill: Fill = 'normal'): KernelCase {
+  return {
+    kernel: 'pick',
+    name: `${rows}x${vocab} ${temperature === 0 ? 'greedy' : `T=${temperature} top-p=${topP}`}${fill === 'normal' ? '' : ` (${fill})`}`,
+    run: (ref, fast, rng) => {
+      const x = logits(rng, rows, vocab, fill);
+      if (fill === 'normal') for (let i = 0; i < x.length; i++) x[i] *= 4;
+      if (temperature === 0 && vocab > 5) x[3] = x[5] = 1e3; // a tie for the maximum in row 0
+      const u = rng.uniformArray(rows, 0, 1);
+      return runOnBoth(ref, fast, { x: mat(x, rows, vocab), u }, (o, t) => {
+        const p = pickOp(o);
+        if (!p) throw new Error('no pick on this backend');
+        const r = p(t.x, t.u, { temperature, topP });
+        return { tok: r.tokens, logp: r.logprobs };
+      }, { tok: { atol: 0, rtol: 0 }, logp: { atol: 1e-4, rtol: 1e-5 } });
+    },
+  };
+}
+
+const pickCases: KernelCase[] = [
+  pickCase(1, 1, 0, 1),
+  pickCase(40, 8000, 0, 1),
+  pickCase(3, 1031, 0, 1, 'neginf'),
+  pickCase(40, 8000, 1, 1),
+  pickCase(17, 1031, 0.7, 1),
+  pickCase(9, 3001, 1.3, 0.9),
+  pickCase(5, 515, 1, 0.5, 'neginf'),
 ];
 
 // scatterRows (the decoder's KV-cache writes): rows of src to given rows of dst, the rest of dst untouched.
@@ -300,6 +337,7 @@ const scatterCases: KernelCase[] = [[7, 5, 3], [40, 128, 40], [9, 1, 9]].map(([R
 
 export const WASM_KERNEL_CASES: readonly KernelCase[] = [
   ...scatterCases,
+  ...pickCases,
   ...int8Cases,
   ...sampleCases,
   ...matmulCases,

@@ -11,13 +11,14 @@ import { layernorm, layernormBackward } from './layernorm.ts';
 import { logprob, logprobBackward, logprobUnfused } from './logprob.ts';
 import { matmul, matmulInt8 } from './matmul.ts';
 import { sum, sumRows } from './reduce.ts';
+import { type PickOp, pick } from './pick.ts';
 import { type RowScatter, checkScatterRows } from './row-scatter.ts';
 import { sample } from './sample.ts';
 import { CpuTensor, anyData, f32, i32, newArray } from './tensor.ts';
 
 const copy = (d: AnyTypedArray): AnyTypedArray => d.slice();
 
-export function createCpuOps(): Ops & RowScatter {
+export function createCpuOps(): Ops & RowScatter & PickOp {
   return {
     tensor(data, shape) {
       const dtype = checkHostData('tensor', data, shape);
@@ -79,6 +80,7 @@ export function createCpuOps(): Ops & RowScatter {
     logprobBackward,
     logprobUnfused,
     sample,
+    pick,
     adamw,
   };
 }

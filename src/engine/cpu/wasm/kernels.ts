@@ -39,7 +39,9 @@ export interface Kernels {
   int8Pack(q: number, k: number, n: number, dst: number): void;
   int8Gemm(m: number, n: number, k: number, a: number, lda: number, w: number, scales: number, c: number, ldc: number,
     work: number, j0: number, j1: number): void;
-  sampleRows(x: number, u: number, out: number, vocab: number, invT: number, r0: number, r1: number): void;
+  sampleRows(x: number, u: number, out: number, vocab: number, invT: number, topP: number, r0: number, r1: number): void;
+  pickRows(x: number, u: number, out: number, logp: number, vocab: number, invT: number, topP: number, greedy: number,
+    r0: number, r1: number): void;
 }
 
 export type KernelName = Exclude<keyof Kernels, 'heapBase' | 'gemmScratchBytes' | 'gemmPath' | 'int8PackedBytes' | 'int8ScratchBytes'>;
@@ -47,7 +49,7 @@ export type KernelName = Exclude<keyof Kernels, 'heapBase' | 'gemmScratchBytes' 
 /** Kernels a helper thread may be asked to run (by index into this list). */
 export const THREADED_KERNELS: readonly KernelName[] = [
   'gemm', 'logprobRows', 'logprobBackwardRows', 'attentionForward', 'attentionBackward', 'gelu', 'geluBackward', 'adamw',
-  'int8Gemm', 'sampleRows',
+  'int8Gemm', 'sampleRows', 'pickRows',
 ];
 
 /** gemm paths (see assembly/gemm.ts). */

@@ -2,8 +2,8 @@
 // (assembly/*.ts): matmul (all transpositions), logprob and its backward, attention forward/backward (causal or
 // bidirectional, with padded keys), layernorm forward/backward, L2 normalization forward/backward, GELU
 // forward/backward, AdamW, int8-weight matmul (per-channel scales; the weight re-laid out once into 8-column panels
-// and cached with its q tensor), softmax sampling with top-p = 1, plus the cheap elementwise ops and column sums.
-// The rest (embedding backward, sum, top-p < 1 sampling, the unfused logprob anchor) runs the TypeScript reference
+// and cached with its q tensor), nucleus sampling (top-p bisected, no sort), plus the cheap elementwise ops and column sums.
+// The rest (embedding backward, sum, the unfused logprob anchor) runs the TypeScript reference
 // on views of the same memory. Same shape checks and errors as the reference (src/engine/shapes.ts).
 //
 // Determinism: every kernel has a fixed operation order that does not depend on how its work is split between the
@@ -19,8 +19,8 @@ import type { AnyTypedArray, AttentionSpec, DType, Int8Weight, Ops, Tensor } fro
 import { embeddingBackward as refEmbeddingBackward } from '../embedding.ts';
 import { logprobUnfused as refLogprobUnfused } from '../logprob.ts';
 import { sum as refSum } from '../reduce.ts';
+import { type PickOp, checkPick } from '../pick.ts';
 import { type RowScatter, checkScatterRows } from '../row-scatter.ts';
-import { sample as refSample } from '../sample.ts';
 import { CpuTensor, anyData } from '../tensor.ts';
 import { GEMM_PACKED } from './kernels.ts';
 import { PARALLEL_MIN, type WasmRuntime } from './runtime.ts';
@@ -31,7 +31,7 @@ const ALIGN_COLS = 16;
 
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
-export function createWasmOps(rt: WasmRuntime): Ops & RowScatter {
+export function createWasmOps(rt: WasmRuntime): Ops & RowScatter & PickOp {
   const k = rt.k;
 
   /** The tensor as one of ours, or the reference's error for a tensor of another backend. */
@@ -73,7 +73,7 @@ export function createWasmOps(rt: WasmRuntime): Ops & RowScatter {
   };
 
   /** Runs a kernel whose last two arguments are a unit range [i0, i1) over [0, n), shared when large. */
-  const ranged = (name: 'gelu' | 'geluBackward' | 'adamw' | 'logprobRows' | 'logprobBackwardRows' | 'sampleRows', n: number, work: number,
+  const ranged = (name: 'gelu' | 'geluBackward' | 'adamw' | 'logprobRows' | 'logprobBackwardRows' | 'sampleRows' | 'pickRows', n: number, work: number,
     args: number[], align = 4): void => {
     const chunk = chunking(n, work, PARALLEL_MIN.elements, align);
     if (chunk === null) {
@@ -146,7 +146,7 @@ export function createWasmOps(rt: WasmRuntime): Ops & RowScatter {
     return [ptr, bytes];
   };
 
-  const ops: Ops & RowScatter = {
+  const ops: Ops & RowScatter & PickOp = {
     // ---- memory -------------------------------------------------------------------------------------------
     tensor(data: AnyTypedArray, shape: readonly number[]): Tensor {
       const dtype = checkHostData('tensor', data, shape);
@@ -434,14 +434,27 @@ export function createWasmOps(rt: WasmRuntime): Ops & RowScatter {
     },
     sample(logits, uniforms, opts) {
       const op = 'sample';
-      // Top-p < 1 (a sorted nucleus) runs the reference; the whole distribution runs the kernel.
-      if (opts.topP < 1) return fromRef(refSample(asRef(op, logits), asRef(op, uniforms), opts));
       const [rows, vocab] = checkSample(logits, uniforms, opts);
       const [X, U] = [own(op, logits), own(op, uniforms)];
       const out = fresh([rows], 'i32');
       const invT = Math.fround(1 / Math.fround(opts.temperature));
-      ranged('sampleRows', rows, rows * vocab, [X.ptr, U.ptr, out.ptr, vocab, invT, 0, rows], 1);
+      // Top-p < 1 bisects the nucleus threshold: ~30 more passes over each row.
+      const work = rows * vocab * (opts.topP < 1 ? 32 : 1);
+      ranged('sampleRows', rows, work, [X.ptr, U.ptr, out.ptr, vocab, invT, opts.topP, 0, rows], 1);
       return out;
+    },
+
+    pick(logits, uniforms, opts) {
+      const op = 'pick';
+      const [rows, vocab] = checkPick(logits, uniforms, opts);
+      const [X, U] = [own(op, logits), own(op, uniforms)];
+      const tokens = fresh([rows], 'i32');
+      const logprobs = fresh([rows]);
+      const greedy = opts.temperature === 0 ? 1 : 0;
+      const invT = greedy ? 1 : Math.fround(1 / Math.fround(opts.temperature));
+      const work = rows * vocab * (!greedy && opts.topP < 1 ? 32 : 1);
+      ranged('pickRows', rows, work, [X.ptr, U.ptr, tokens.ptr, logprobs.ptr, vocab, invT, opts.topP, greedy, 0, rows], 1);
+      return { tokens, logprobs };
     },
 
     // ---- optimizer ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ export { attentionForward, attentionBackward } from './attention';
 export { layernormRows, layernormBackwardRows, f64ToF32, l2normalizeRows, l2normalizeBackwardRows } from './norm';
 export { gelu, geluBackward, adamw, add, mul, scale, addBias, sumRows } from './pointwise';
 export { int8Gemm, int8Pack, int8PackedBytes, int8ScratchBytes } from './int8';
-export { sampleRows } from './sample';
+export { sampleRows, pickRows } from './sample';
 
 /** First byte the host allocator may use (after any static data of this module). */
 export function heapBase(): usize {
