@@ -30,6 +30,9 @@ async function precache() {
     }
     if (!res.ok || res.status !== 200) continue;
     const url = new URL(href);
+    // A dev/preview server answers unknown paths with index.html (SPA fallback): not a file of ours.
+    const html = (res.headers.get('content-type') ?? '').includes('text/html');
+    if (html && !(url.pathname.endsWith('/') || url.pathname.endsWith('.html'))) continue;
     if (isText(url)) {
       const text = await res.clone().text();
       const add = (p, base) => {
@@ -73,7 +76,9 @@ self.addEventListener('fetch', (event) => {
       if (res.ok && res.status === 200) await cache.put(req, res.clone());
       return res;
     } catch (e) {
-      const hit = (await cache.match(req)) ?? (req.mode === 'navigate' ? (await cache.match(new URL('./', SCOPE).href)) ?? (await cache.match(new URL('./index.html', SCOPE).href)) : undefined);
+      // ignoreVary: the server varies on Origin, and module scripts are fetched in cors mode with an Origin header.
+      const opts = { ignoreVary: true, ignoreSearch: req.mode === 'navigate' };
+      const hit = (await cache.match(req, opts)) ?? (req.mode === 'navigate' ? (await cache.match(new URL('./', SCOPE).href, opts)) ?? (await cache.match(new URL('./index.html', SCOPE).href, opts)) : undefined);
       if (hit) return hit;
       throw e;
     }

@@ -253,7 +253,10 @@ export class App {
   }
 
   private renderBadge(): void {
-    const info = this.trainInfo ?? this.engineInfo;
+    let info = this.trainInfo ?? this.engineInfo;
+    // Asked for WebGPU but training runs on the CPU: that is a fallback, with the engine's reason when it has one.
+    if (info && this.trainInfo && info.kind === 'cpu' && !info.fallbackReason && this.state.backend === 'webgpu')
+      info = { ...info, fallbackReason: this.engineInfo?.fallbackReason || 'the training worker could not use WebGPU' };
     this.badgeSlot.replaceChildren(backendBadge(info, this.trainInfo ? 'training' : ''));
   }
 

@@ -39,9 +39,13 @@ describe('first page', () => {
       await expect.poll(() => page.locator('h1').textContent()).toContain('Search-R2 Playground');
       const backend = page.getByTestId('backend');
       await backend.getByText('Backend: WebGPU').waitFor({ timeout: 60_000 });
+      // The self-test runs when asked (it would compete with training for the GPU).
       const summary = page.getByTestId('selftest-summary');
+      await summary.getByText(/^Not run yet/).waitFor({ timeout: 60_000 });
+      await page.getByTestId('selftest-run').click();
       await summary.getByText(/passed, \d+ failed/).waitFor({ timeout: 600_000 });
       const text = (await summary.textContent()) ?? '';
+      await page.getByTestId('panel-selftest').scrollIntoViewIfNeeded();
       await page.screenshot({ path: `${SHOTS}/first-page-webgpu.png`, fullPage: false });
       expect(text).toMatch(/^\d+ passed, 0 failed/);
       // Every kernel family is listed and passed; opening one shows its cases.
@@ -70,6 +74,8 @@ describe('first page', () => {
       const backend = page.getByTestId('backend');
       await backend.getByText('Backend: CPU fallback').waitFor({ timeout: 60_000 });
       expect(await backend.textContent()).toMatch(/Reason: .+/);
+      await page.getByTestId('selftest-summary').getByText(/^Not run yet/).waitFor({ timeout: 60_000 });
+      await page.getByTestId('selftest-run').click();
       await page.getByTestId('selftest-summary').getByText(/Not run: no WebGPU/).waitFor({ timeout: 60_000 });
       await page.screenshot({ path: `${SHOTS}/first-page-cpu-fallback.png` });
     } finally {
