@@ -59,6 +59,8 @@ export interface ActorEvalRow {
   formatValid: boolean;
   searches: number;
   finish: Rollout['finish'];
+  /** The response text (generated and observation tokens). */
+  response: string;
 }
 
 /** Format validity of one rollout (see the header). */
@@ -107,6 +109,7 @@ export async function evaluateActor(
       formatValid: rolloutFormatValid(r),
       searches: r.searches.length,
       finish: r.finish,
+      response: r.response,
     };
   });
   const n = rows.length;

@@ -20,7 +20,7 @@ import { option } from './args.ts';
 import { loadWorldOrDefault, POLICY_FILE, SHIPPED_POLICY_DIR } from './pretrain.ts';
 
 export const EVAL_USAGE = [
-  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test] [--limit N] [--seed N] [--no-retrieval] [--slots N]',
+  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test] [--limit N] [--seed N] [--no-retrieval] [--slots N] [--show N]',
   '    greedy rollouts (temperature 0) over BM25 top-3; last stdout line {split, em, f1, format_valid, searches, n, ...}',
   '    (--split all: a table on stderr and one JSON object with every split). --no-retrieval: every search returns no',
   '    passage (the no-retrieval baseline). format_valid: well-formed tags with one final answer, no invalid action,',
@@ -86,6 +86,7 @@ async function actor(args: string[]): Promise<number> {
   const seed = int(args, 'seed', 0);
   const slots = int(args, 'slots', 16);
   const noRet = args.includes('--no-retrieval');
+  const show = int(args, 'show', 0);
   const s = await setup(args);
   const retriever = noRet ? noRetrieval() : bm25PassageRetriever(s.world.corpus);
   const results: Record<string, Record<string, unknown>> = {};
@@ -96,7 +97,7 @@ async function actor(args: string[]): Promise<number> {
         log(`${split}/${part}: no questions`);
         continue;
       }
-      const { result } = await evaluateActor(s.loaded.model, s.tok, retriever, qs, {
+      const { result, rows: shown } = await evaluateActor(s.loaded.model, s.tok, retriever, qs, {
         seed,
         slots,
         onProgress: (d, n) => log(`${split}/${part}: ${d}/${n}`),
@@ -117,6 +118,8 @@ async function actor(args: string[]): Promise<number> {
         seconds: r4(result.seconds),
       };
       results[split] = row;
+      for (const r of shown.slice(0, show))
+        log(`--- ${r.id}: ${r.question} gold ${JSON.stringify(r.golden)} -> ${JSON.stringify(r.answer)} (em ${r.em}, format ${r.formatValid})\n${r.response}`);
       log(`${split}/${part}: EM ${row.em} F1 ${row.f1} format ${row.format_valid} searches ${row.searches} (n ${row.n}, ${row.seconds} s)`);
     }
   } finally {
