@@ -37,6 +37,7 @@ import type {
   AdvantageView, GroupView, JudgeDecision, Phase, PhaseEvent, ProbeView, Regeneration, RewardView, StepMetrics, StepRecord,
   TrainerEvent, TrajectoryView, TrimDecision, UpdateStats,
 } from './events.ts';
+import { evaluatePolicy } from './evaluate.ts';
 import { stepMetrics, type RevisionOutcome } from './metrics.ts';
 import { resolveConfig, type ResolvedConfig } from './presets.ts';
 import { type SplitQuestion, perPolicyToken, questionView, trajectoryId, trajectoryView } from './trainer-views.ts';
@@ -134,6 +135,7 @@ export class Trainer {
   private readonly goldJudge = goldEvidenceJudge();
   private readonly onEvent: (e: TrainerEvent) => void;
   private readonly byId = new Map<string, SplitQuestion>();
+  readonly questions: SplitQuestions;
 
   constructor(init: TrainerInit) {
     this.config = resolveConfig(init.config);
@@ -142,6 +144,7 @@ export class Trainer {
     this.policy = init.policy;
     this.reference = init.reference;
     this.retriever = init.retriever;
+    this.questions = init.questions;
     this.onEvent = init.onEvent ?? ((): void => {});
     if (this.policy.config.vocab !== this.tokenizer.size)
       throw new Error(`Trainer: the policy has ${this.policy.config.vocab} ids, the tokenizer ${this.tokenizer.size}`);
@@ -229,7 +232,11 @@ export class Trainer {
     st.phaseSeconds[phase] = (st.phaseSeconds[phase] ?? 0) + seconds;
     st.events.push(ev);
     this.onEvent(ev);
-    if (phase === 'update') this.finishStep();
+    if (phase === 'update') {
+      this.finishStep();
+      const m = this.metrics[this.metrics.length - 1];
+      if (this.config.evalEvery > 0 && m.step % this.config.evalEvery === 0) m.devEm = await this.evaluateDev();
+    }
     return ev;
   }
 
@@ -541,6 +548,22 @@ export class Trainer {
     this.lastRecord = { step: st.step, events: st.events, metrics };
     this.state = null;
     this.onEvent({ type: 'step', step: st.step, metrics });
+  }
+
+  /** Greedy Actor-alone EM on the dev parts (evalLimit questions per split); emits one 'eval' event per split. */
+  async evaluateDev(part: 'dev' | 'test' = 'dev', limit = this.config.evalLimit): Promise<Record<string, number>> {
+    const r = await evaluatePolicy(
+      { backend: this.backend, policy: this.policy, tokenizer: this.tokenizer, retriever: this.retriever },
+      this.questions,
+      { part, limit, topK: this.config.topK, maxTurnTokens: this.config.maxTurnTokens, weights: this.config.rolloutWeights },
+    );
+    const out: Record<string, number> = {};
+    for (const e of Object.values(r.splits)) {
+      if (!e) continue;
+      out[e.split] = e.em;
+      this.onEvent({ type: 'eval', step: this.stepsDone, split: e.split, em: e.em, f1: e.f1, formatValid: e.formatValid, searches: e.searches, n: e.n });
+    }
+    return out;
   }
 
   /** Drops an open step (its phases are recomputed from the step's seeds when it runs again). */

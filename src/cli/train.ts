@@ -1,0 +1,206 @@
+// `train`: GRPO training of one preset (DESIGN 9). Progress on stderr; the last stdout line is one JSON object.
+//   train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR]
+//         [--backend cpu|webgpu] [--eval-every N] [--save-every N] [--resume DIR] [--example-step FILE] --out DIR
+// Writes DIR/metrics.jsonl (one StepMetrics per step), DIR/trajectories.jsonl (the final trajectories of every
+// step: id, question, response, reward parts, revision), DIR/last-step.json (the last StepRecord, every event),
+// DIR/checkpoints/step-NNNN/{state.safetensors, run.json} (resumable run state) and DIR/policy.safetensors (the
+// trained policy, loadable by `eval --checkpoint`).
+// Defaults: --model small uses the default world (seed 0) and the shipped checkpoint public/policy/model.safetensors
+// when present; --model tiny uses the tiny world (seed 0) and a fresh tiny policy unless --checkpoint is given.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBackend } from '../engine/create.ts';
+import type { Backend } from '../engine/types.ts';
+import { savePolicy } from '../model/policy.ts';
+import type { StepRecord } from '../rl/events.ts';
+import { isPresetName, PRESET_NAMES, presetConfig, type ScheduleName } from '../rl/presets.ts';
+import { parseRunState, restoreRunState, saveRunState } from '../rl/run-state.ts';
+import { FileRunStore } from '../rl/run-store-file.ts';
+import { type CheckpointAsset, createTrainer, type WorldAssets } from '../rl/trainer-setup.ts';
+import type { TrainConfig } from '../worker/train-protocol.ts';
+import { buildWorld } from '../world/build.ts';
+import { corpusRecords, readWorld } from '../world/format.ts';
+import { loadSources } from '../world/sources.ts';
+import { option } from './args.ts';
+
+export const TRAIN_USAGE = [
+  'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
+  '      [--eval-every N] [--save-every N] [--resume DIR] [--example-step FILE] --out DIR',
+  `  presets: ${PRESET_NAMES.join(', ')}`,
+  '  writes DIR/metrics.jsonl, DIR/trajectories.jsonl, DIR/last-step.json, DIR/checkpoints/step-N/, DIR/policy.safetensors',
+].join('\n');
+
+export const SHIPPED_CHECKPOINT = 'public/policy/model.safetensors';
+
+export const log = (m: string): void => void process.stderr.write(`${m}\n`);
+
+export function intOpt(args: string[], name: string, dflt: number, min = 0): number {
+  const t = option(args, name);
+  if (t === undefined) return dflt;
+  const n = Number(t);
+  if (!/^\d+$/.test(t) || !Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${t}"`);
+  return n;
+}
+
+/** The world of --world DIR, else the one the model size trains on by default (built in memory, seed 0). */
+export function loadWorldFor(dir: string | undefined, model: ScheduleName | 'base'): WorldAssets & { source: string } {
+  if (dir) {
+    const w = readWorld(dir);
+    return { corpus: w.corpus, questions: w.questions, source: dir };
+  }
+  const size = model === 'tiny' ? 'tiny' : 'default';
+  log(`building the ${size} world (seed 0) in memory`);
+  const w = buildWorld({ seed: 0, size, sources: loadSources() }).world;
+  return { corpus: corpusRecords(w), questions: w.questions, source: `${size} world (seed 0, built in memory)` };
+}
+
+/** --checkpoint PATH (a file, or a directory holding model.safetensors); else the shipped one for small/base. */
+export function loadCheckpointFor(path: string | undefined, model: string): CheckpointAsset | null {
+  let p = path;
+  if (p && existsSync(p) && statSync(p).isDirectory()) p = join(p, 'model.safetensors');
+  if (p) {
+    if (!existsSync(p)) throw new Error(`--checkpoint: ${p} does not exist`);
+    return { bytes: new Uint8Array(readFileSync(p)), source: p };
+  }
+  if (model !== 'tiny' && existsSync(SHIPPED_CHECKPOINT)) return { bytes: new Uint8Array(readFileSync(SHIPPED_CHECKPOINT)), source: SHIPPED_CHECKPOINT };
+  return null;
+}
+
+export async function backendFor(kind: string | undefined): Promise<Backend> {
+  const k = kind ?? 'cpu';
+  if (k !== 'cpu' && k !== 'webgpu') throw new Error(`--backend must be cpu or webgpu, got "${k}"`);
+  return createBackend(k);
+}
+
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+export async function train(args: string[]): Promise<number> {
+  try {
+    return await run(args);
+  } catch (e) {
+    console.error(`train: ${e instanceof Error ? e.message : String(e)}\nusage: ${TRAIN_USAGE}`);
+    return e instanceof Error && /^--|TrainConfig|preset/.test(e.message) ? 2 : 1;
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const out = option(args, 'out');
+  const example = option(args, 'example-step');
+  if (!out && !example) throw new Error('--out DIR is required');
+  const resume = option(args, 'resume');
+  const preset = option(args, 'preset') ?? (resume ? undefined : undefined);
+  let config: TrainConfig;
+  let resumeState: ReturnType<typeof parseRunState> | null = null;
+  if (resume) {
+    const store = new FileRunStore(join(resume, '..'));
+    const id = resume.split('/').filter(Boolean).pop() ?? '';
+    const saved = await store.load(id);
+    resumeState = parseRunState(saved.bytes, join(resume, 'state.safetensors'));
+    config = { ...resumeState.ref.config };
+    if (option(args, 'steps')) config.steps = intOpt(args, 'steps', config.steps, 1);
+  } else {
+    if (!preset) throw new Error(`--preset is required (${PRESET_NAMES.join(', ')})`);
+    if (!isPresetName(preset)) throw new Error(`--preset: unknown preset "${preset}" (allowed: ${PRESET_NAMES.join(', ')})`);
+    const model = option(args, 'model') ?? 'small';
+    if (model !== 'tiny' && model !== 'small') throw new Error(`--model must be tiny or small, got "${model}"`);
+    const seed = intOpt(args, 'seed', 0);
+    const overrides: Partial<TrainConfig> = { seeds: { init: seed, data: seed, sampling: seed }, backend: (option(args, 'backend') ?? 'cpu') as TrainConfig['backend'] };
+    if (option(args, 'steps')) overrides.steps = intOpt(args, 'steps', 1, 1);
+    if (option(args, 'eval-every')) overrides.evalEvery = intOpt(args, 'eval-every', 0);
+    if (example) overrides.steps = 1;
+    config = presetConfig(preset, model, overrides);
+  }
+  const backend = await backendFor(config.backend);
+  try {
+    const world = loadWorldFor(option(args, 'world'), config.model);
+    const checkpoint = loadCheckpointFor(option(args, 'checkpoint'), config.model);
+    const { trainer, models } = createTrainer({ config, backend, world, checkpoint, onEvent: (e) => {
+      if (e.type === 'eval') log(`eval step ${e.step} ${e.split}: em ${e.em.toFixed(3)} (n ${e.n})`);
+    } });
+    log(`train ${config.preset}: ${backend.info.adapter}; ${models.origin}, ${trainer.policy.parameterCount} parameters; world ${world.source}; ${trainer.pool.length} training questions; ${config.questionsPerStep} x ${config.groupSize} rollouts per step, ${config.steps} steps; rollouts ${trainer.config.rolloutWeights}`);
+    if (resumeState) {
+      await restoreRunState(trainer, resumeState, models.binding);
+      log(`resumed from ${resume} at step ${trainer.stepsDone}`);
+    }
+    if (example) {
+      const rec = await trainer.step();
+      writeFileSync(example, `${JSON.stringify({ config: trainer.config, warmStart: models.origin, record: rec })}\n`);
+      log(`wrote ${example} (${(statSync(example).size / 1e6).toFixed(2)} MB)`);
+      console.log(JSON.stringify({ example: example, step: rec.step, preset: config.preset, seconds: r4(rec.metrics.seconds), em: rec.metrics.em, reward: rec.metrics.reward, trajectories: rec.metrics.trajectories, refine_rate: rec.metrics.refineRate }));
+      return 0;
+    }
+    const dir = out as string;
+    mkdirSync(dir, { recursive: true });
+    const metricsPath = join(dir, 'metrics.jsonl');
+    const trajPath = join(dir, 'trajectories.jsonl');
+    if (!resumeState) {
+      writeFileSync(metricsPath, '');
+      writeFileSync(trajPath, '');
+    }
+    writeFileSync(join(dir, 'config.json'), `${JSON.stringify({ ...trainer.config, warmStart: models.origin, world: world.source }, null, 2)}\n`);
+    const store = new FileRunStore(join(dir, 'checkpoints'));
+    const saveEvery = intOpt(args, 'save-every', Math.max(1, Math.min(25, config.steps)), 1);
+    const t0 = performance.now();
+    let last: StepRecord | null = null;
+    const startStep = trainer.stepsDone;
+    while (trainer.stepsDone < config.steps) {
+      const rec = await trainer.step();
+      last = rec;
+      const m = rec.metrics;
+      appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
+      appendFileSync(trajPath, trajectoryLines(rec));
+      log(`step ${m.step}/${config.steps}: reward ${m.reward.toFixed(3)} em ${m.em.toFixed(3)} refine ${m.refineRate.toFixed(2)} revisions ${m.revisions} kl ${m.kl.toExponential(2)} ${m.seconds.toFixed(1)} s (${Object.entries(m.phaseSeconds).map(([k, v]) => `${k} ${(v ?? 0).toFixed(1)}`).join(', ')})`);
+      if (m.step % saveEvery === 0 || m.step === config.steps) {
+        const id = `step-${String(m.step).padStart(4, '0')}`;
+        const s = await saveRunState(trainer, { id, name: `${config.preset} ${id}`, binding: models.binding });
+        await store.save(s.ref, s.bytes);
+        log(`saved ${join(dir, 'checkpoints', id)}`);
+      }
+    }
+    if (last) writeFileSync(join(dir, 'last-step.json'), `${JSON.stringify(last)}\n`);
+    writeFileSync(join(dir, 'policy.safetensors'), await savePolicy(trainer.policy, models.binding, { preset: config.preset, step: String(trainer.stepsDone), role: 'grpo' }));
+    const ms = trainer.metrics;
+    const ran = ms.slice(startStep);
+    const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+    console.log(JSON.stringify({
+      preset: config.preset,
+      model: config.model,
+      steps: trainer.stepsDone,
+      out: dir,
+      backend: backend.info.adapter,
+      warm_start: models.origin,
+      reward_first: r4(ms[0]?.reward ?? 0),
+      reward_last: r4(ms[ms.length - 1]?.reward ?? 0),
+      em_first: r4(ms[0]?.em ?? 0),
+      em_last: r4(ms[ms.length - 1]?.em ?? 0),
+      dev_em: ms.filter((m) => m.devEm).map((m) => ({ step: m.step, ...m.devEm })),
+      seconds_per_step: r4(mean(ran.map((m) => m.seconds))),
+      trajectories_per_step: r4(mean(ran.map((m) => m.trajectories))),
+      tokens_per_step: r4(mean(ran.map((m) => m.tokensGenerated))),
+      refine_rate: r4(mean(ran.map((m) => m.refineRate))),
+      seconds: r4((performance.now() - t0) / 1000),
+    }));
+    trainer.dispose();
+    return 0;
+  } finally {
+    backend.dispose();
+  }
+}
+
+function trajectoryLines(rec: StepRecord): string {
+  const rewards = new Map<string, { em: number; f1: number; process: number; reward: number }>();
+  const views = new Map<string, { questionId: string; response: string; revision: number; parentId: string | null }>();
+  let finals: string[] = [];
+  for (const e of rec.events) {
+    if (e.phase === 'rollout' || e.phase === 'regenerate') for (const t of e.trajectories) views.set(t.id, t);
+    if (e.phase === 'reward') for (const r of e.rewards) rewards.set(r.trajectoryId, r);
+    if (e.phase === 'advantage') finals = e.groups.flatMap((g) => g.finalIds);
+  }
+  return finals
+    .map((id) => {
+      const v = views.get(id);
+      const r = rewards.get(id);
+      return `${JSON.stringify({ step: rec.step, id, question_id: v?.questionId, revision: v?.revision, parent: v?.parentId, em: r?.em, f1: r?.f1, process: r?.process, reward: r?.reward, response: v?.response })}\n`;
+    })
+    .join('');
+}
