@@ -281,6 +281,10 @@ export class App {
         }
       },
       listRuns: async () => (this.trainer ? this.trainer.api.listRuns() : []),
+      saveRun: async (name) => {
+        if (!this.trainer) throw new Error('no training worker');
+        return this.trainer.api.save(name);
+      },
       deleteRun: async (id) => {
         await this.trainer?.api.deleteRun(id);
       },
@@ -354,8 +358,10 @@ export class App {
         this.queueRender();
         break;
       case 'progress':
-        if (this.trainerState === 'loading' || this.trainerState === 'busy')
+        if (this.trainerState === 'loading' || this.trainerState === 'busy') {
           this.controls.setTrainer(this.trainerState, this.next, `${e.what}${e.total > 0 ? ` ${Math.min(e.done, e.total)} / ${e.total}` : ''}…`);
+          if (e.total > 0) this.controls.setProgress(e.done, e.total);
+        }
         break;
       case 'status':
         if (e.message) this.controls.setTrainer(this.trainerState, this.next, e.message);

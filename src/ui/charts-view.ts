@@ -3,7 +3,18 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { StepMetrics } from '../rl/events.ts';
 import { alignedData, chartSpecs, type ChartSpec } from './charts-model.ts';
-import { h } from './dom.ts';
+import { download, h } from './dom.ts';
+
+const CSV_KEYS = ['step', 'preset', 'em', 'reward', 'f1', 'refineRate', 'selectionCov', 'selectionPrecision', 'selectionRecall', 'trimCov', 'meanGain',
+  'searchesPerTrajectory', 'formatValid', 'trajectories', 'tokensGenerated', 'revisions', 'kl', 'entropy', 'clipFraction', 'policyLoss', 'seconds'] as const;
+
+/** StepMetrics as CSV (one line per step; dev EM per split as devEm_<split> columns). */
+export function metricsCsv(metrics: readonly StepMetrics[]): string {
+  const splits = [...new Set(metrics.flatMap((m) => Object.keys(m.devEm ?? {})))].sort();
+  const head = [...CSV_KEYS, ...splits.map((s) => `devEm_${s}`)];
+  const rows = metrics.map((m) => [...CSV_KEYS.map((k) => m[k] ?? ''), ...splits.map((s) => m.devEm?.[s] ?? '')].join(','));
+  return `${[head.join(','), ...rows].join('\n')}\n`;
+}
 
 interface Chart { spec: ChartSpec; plot: uPlot; box: HTMLElement; key: string }
 
@@ -13,9 +24,13 @@ export class ChartsView {
   private note = h('p', { class: 'hint', 'data-testid': 'charts-note' }, 'Charts fill in as training steps complete.');
   private charts = new Map<string, Chart>();
   private metrics: StepMetrics[] = [];
+  private exportJson = h('button', { type: 'button', 'aria-label': 'export the step metrics as JSON lines' }, 'Export metrics.jsonl');
+  private exportCsv = h('button', { type: 'button', 'aria-label': 'export the step metrics as CSV' }, 'Export CSV');
 
   constructor() {
-    this.element = h('div', {}, this.note, this.grid);
+    this.exportJson.addEventListener('click', () => download('metrics.jsonl', this.metrics.map((m) => JSON.stringify(m)).join('\n') + '\n', 'application/x-ndjson'));
+    this.exportCsv.addEventListener('click', () => download('metrics.csv', metricsCsv(this.metrics), 'text/csv'));
+    this.element = h('div', {}, h('div', { class: 'chart-bar' }, this.note, h('span', { class: 'run-actions' }, this.exportJson, this.exportCsv)), this.grid);
     window.addEventListener('resize', () => this.resize());
   }
 
@@ -27,7 +42,8 @@ export class ChartsView {
   }
 
   set(metrics: readonly StepMetrics[], source: string): void {
-    this.metrics = [...metrics];
+    this.metrics = [...metrics].sort((a, b) => a.step - b.step);
+    this.exportJson.disabled = this.exportCsv.disabled = metrics.length === 0;
     this.note.textContent = metrics.length
       ? `${metrics.length} step${metrics.length === 1 ? '' : 's'} · ${source}`
       : 'Charts fill in as training steps complete (Play or Step).';

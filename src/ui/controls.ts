@@ -60,6 +60,7 @@ export class Controls {
   private backend = select('knob-backend', BACKENDS, (b) => (b === 'webgpu' ? 'WebGPU (falls back to CPU)' : 'CPU'));
   private probe = h('input', { id: 'knob-probe', type: 'number', min: String(LIMITS.probe.min), max: String(LIMITS.probe.max), step: '1', inputmode: 'numeric' });
   private status = h('span', { class: 'trainer-status', 'data-testid': 'trainer-status', 'aria-live': 'polite' }, '');
+  private progress = h('progress', { class: 'load-progress', 'aria-label': 'loading progress', 'data-testid': 'load-progress' });
   private state: UrlState = defaultState();
 
   constructor(handlers: ControlsHandlers) {
@@ -128,7 +129,7 @@ export class Controls {
     this.element = h('section', { class: 'controls', 'aria-label': 'training controls', 'data-testid': 'controls' },
       h('div', { class: 'buttons' }, this.playBtn, this.pauseBtn, this.stepBtn, this.phaseBtn, this.resetBtn,
         field('Preset', this.preset), this.helpBtn),
-      h('div', { class: 'status-row' }, this.status),
+      h('div', { class: 'status-row' }, this.progress, this.status),
       knobs);
   }
 
@@ -148,6 +149,14 @@ export class Controls {
     this.probe.value = String(s.probe);
   }
 
+  /** Loading or step progress (done of total); null hides the bar. */
+  setProgress(done: number | null, total = 1): void {
+    this.progress.hidden = done === null;
+    if (done === null) return;
+    this.progress.max = Math.max(1, total);
+    this.progress.value = Math.min(done, total);
+  }
+
   /** Enables what makes sense in a trainer state; `next` is the phase Step phase will run. */
   setTrainer(state: TrainerState, next: Phase | null, message: string): void {
     const ready = state === 'ready';
@@ -162,5 +171,10 @@ export class Controls {
     this.phaseBtn.title = next ? `Run the ${next} phase: ${PHASE_HINT[next]}` : 'Run the next phase of the step';
     this.status.textContent = message;
     this.status.className = `trainer-status ${state}`;
+    if (state !== 'loading' && state !== 'busy') this.setProgress(null);
+    else if (state === 'loading' && this.progress.hidden) {
+      this.progress.hidden = false;
+      this.progress.removeAttribute('value'); // indeterminate until the worker reports
+    }
   }
 }

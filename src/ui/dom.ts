@@ -38,3 +38,13 @@ export function withTip<E extends Element>(el: E, tip: string, focusable = true)
   if (focusable && !el.hasAttribute('tabindex') && !(el instanceof HTMLButtonElement)) el.setAttribute('tabindex', '0');
   return el;
 }
+
+/** Saves text as a file (exports of runs and metrics). */
+export function download(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -2,7 +2,7 @@
 // a bar chart with 95% intervals beside the paper's numbers; every suite result kept in IndexedDB (list, reopen,
 // delete, export JSON/CSV, import a results JSON for review), and the worker's saved training runs.
 import type { SavedRunRef, SuiteProgress } from '../worker/train-protocol.ts';
-import { h, num, s, withTip } from './dom.ts';
+import { download, h, num, s, withTip } from './dom.ts';
 import { fmt, fmtDuration, fmtPct } from './format.ts';
 import { deleteResult, listResults, putResult, type StoredResult } from './runs-store.ts';
 import { normalizeSuiteResults, PAPER, tableToCsv, type SuiteTable } from './suite-results.ts';
@@ -12,18 +12,12 @@ export interface RunsApi {
   listRuns(): Promise<SavedRunRef[]>;
   deleteRun(id: string): Promise<void>;
   loadRun(id: string): Promise<void>;
+  /** Saves the live training run (weights, optimizer, RNG streams, step) in the worker's store. */
+  saveRun(name: string): Promise<SavedRunRef>;
 }
 
 const APP = 'search-r2-playground@0.1.0';
 
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = h('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 function barChart(t: SuiteTable): SVGSVGElement {
   const rowH = 34;
@@ -94,6 +88,8 @@ export class RunsView {
   private list = h('ul', { class: 'run-list', 'data-testid': 'run-list' });
   private savedList = h('ul', { class: 'run-list', 'data-testid': 'saved-runs' });
   private importIn = h('input', { type: 'file', accept: '.json,application/json', id: 'import-json' });
+  private saveName = h('input', { id: 'save-name', type: 'text', placeholder: 'my run', size: '16' });
+  private saveBtn = h('button', { type: 'button', 'data-testid': 'save-run' }, 'Save the live run');
   private api: RunsApi | null = null;
   private running = false;
 
@@ -116,13 +112,17 @@ export class RunsView {
       h('label', { for: 'import-json', class: 'import' }, 'Import results JSON: ', this.importIn),
       this.list,
       h('h3', {}, 'Saved training runs'),
+      h('div', { class: 'suite-form' }, h('label', { for: 'save-name' }, 'Name ', this.saveName), this.saveBtn),
       this.savedList);
+    this.saveBtn.disabled = true;
+    this.saveBtn.addEventListener('click', () => void this.save());
     void this.refresh();
   }
 
   setApi(api: RunsApi | null, why = ''): void {
     this.api = api;
     this.startBtn.disabled = !api || this.running;
+    this.saveBtn.disabled = !api || this.running;
     if (!api && why) this.status.textContent = why;
     else if (api && !this.running) this.status.textContent = 'Ready.';
     void this.refresh();
@@ -216,6 +216,17 @@ export class RunsView {
     load.addEventListener('click', () => void this.api?.loadRun(r.id));
     del.addEventListener('click', () => void this.api?.deleteRun(r.id).then(() => this.refresh()));
     return h('li', {}, h('span', { class: 'run-name' }, r.name), h('span', { class: 'hint' }, ` ${r.config.preset} · step ${r.step} · ${new Date(r.savedAt).toLocaleString()}`), h('span', { class: 'run-actions' }, load, del));
+  }
+
+  private async save(): Promise<void> {
+    if (!this.api) return;
+    try {
+      const ref = await this.api.saveRun(this.saveName.value.trim() || `run ${new Date().toLocaleString()}`);
+      this.status.textContent = `Saved "${ref.name}" at step ${ref.step}.`;
+    } catch (e) {
+      this.status.textContent = `Could not save: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    void this.refresh();
   }
 
   private async importFile(): Promise<void> {
