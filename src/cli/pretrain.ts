@@ -3,13 +3,13 @@
 // (savePolicy: config, tokenizer hash and world hash inside; weights stored as F16 unless --f32) with
 // DIR/train-log.jsonl (one JSON line per step) and DIR/README.md (the exact command that reproduces it).
 // Progress on stderr; the last stdout line is one JSON object with the measured figures.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createExpertContext } from '../agent/expert.ts';
 import { DEFAULT_MIX, trainSft } from '../agent/sft-train.ts';
 import { buildSftData, buildWorldTokenizer } from '../agent/sft-data.ts';
 import { createBackend } from '../engine/create.ts';
-import { createPolicy, type PolicyPresetName, POLICY_PRESET_NAMES, savePolicy, worldHash } from '../model/policy.ts';
+import { createPolicy, loadPolicy, policyConfig, type PolicyPresetName, POLICY_PRESET_NAMES, savePolicy, worldHash } from '../model/policy.ts';
 import { readSafetensors, type TensorToWrite, writeSafetensors } from '../model/safetensors.ts';
 import { createBm25Retriever } from '../retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
@@ -27,7 +27,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--f32] --out DIR',
+  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -146,7 +146,12 @@ async function run(args: string[]): Promise<number> {
   const threads = option(args, 'threads');
   if (threads !== undefined && threads !== '1' && threads !== '2') throw new Error(`--threads must be 1 or 2, got "${threads}"`);
   const backend = await createBackend('cpu', threads ? { threads: Number(threads) as 1 | 2 } : {});
-  const model = createPolicy(backend.ops, preset, tok.size, seed);
+  const init = option(args, 'init');
+  // --init: continue from a checkpoint's weights (same preset, tokenizer and world; a fresh optimizer and schedule).
+  const model = init
+    ? loadPolicy(backend.ops, readFileSync(init), init, { expect: { tokenizerHash: tok.hash, worldHash: wHash }, config: policyConfig(preset, tok.size) }).model
+    : createPolicy(backend.ops, preset, tok.size, seed);
+  if (init) log(`initialised from ${init}`);
   log(`${backend.info.adapter}; ${preset} policy, ${model.parameterCount} parameters`);
   mkdirSync(out, { recursive: true });
   const logLines: string[] = [];
@@ -175,7 +180,8 @@ async function run(args: string[]): Promise<number> {
     },
   });
   writeFileSync(join(out, 'train-log.jsonl'), `${logLines.join('\n')}\n`);
-  const extra = { preset, seed: String(seed), steps: String(result.steps), role: 'actor+judge+trim', dtype: f32 ? 'F32' : 'F16' };
+  const extra: Record<string, string> = { preset, seed: String(seed), steps: String(result.steps), role: 'actor+judge+trim', dtype: f32 ? 'F32' : 'F16' };
+  if (init) extra.init = init;
   let bytes = await savePolicy(model, { tokenizerHash: tok.hash, worldHash: wHash }, extra);
   if (!f32) bytes = checkpointToF16(bytes, join(out, POLICY_FILE));
   writeFileSync(join(out, POLICY_FILE), bytes);
@@ -187,7 +193,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
