@@ -2,6 +2,7 @@
 // only renders the events it sends). The same Trainer runs headless in Node behind the CLI.
 import type { BackendInfo } from '../engine/types.ts';
 import type { Phase, PhaseEvent, StepMetrics, StepRecord, TrainerEvent } from '../rl/events.ts';
+import type { SplitQuestions } from '../world/types.ts';
 
 /** Training presets (issue 6): the paper's ablation rows. */
 export type TrainPresetName =
@@ -89,9 +90,24 @@ export interface SuiteProgress {
   etaSeconds: number | null;
 }
 
+/**
+ * Where init() takes the world and the warm start from (additive, optional): given data wins, then URLs, then the
+ * shipped assets (`<base>world/` and `<base>policy/model.safetensors`, base = the app's base URL). Without a
+ * checkpoint anywhere a fresh policy of config.model is trained (and a status event says so).
+ */
+export interface TrainAssets {
+  world?: { corpus: { id: string; contents: string }[]; questions: SplitQuestions };
+  /** A directory URL holding world.json, corpus.jsonl and <split>/<part>.jsonl (world build's layout). */
+  worldUrl?: string;
+  checkpoint?: Uint8Array;
+  checkpointUrl?: string;
+  /** IndexedDB database for saved runs (default "search-r2"; tests use their own). */
+  dbName?: string;
+}
+
 export interface TrainerWorkerApi {
   /** Loads the world, index and warm-start checkpoint (progress events), starts the backend. */
-  init(config: TrainConfig, onEvent: (e: TrainerEvent) => void): Promise<{ backend: BackendInfo; questions: number; parameters: number }>;
+  init(config: TrainConfig, onEvent: (e: TrainerEvent) => void, assets?: TrainAssets): Promise<{ backend: BackendInfo; questions: number; parameters: number }>;
   /** Runs steps until paused, stopped or `config.steps` is reached. */
   start(): Promise<void>;
   pause(): Promise<void>;
