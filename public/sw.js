@@ -1,14 +1,25 @@
 // Service worker of the Search-R2 Playground: offline after the first visit.
 // Install: caches the app shell (index.html) and what it references, crawling the built scripts and styles for
-// their assets (workers, chunks, wasm) and for files under public/ (world, index, checkpoints, example step),
-// and JSON manifests for the files they list. Fetch: same-origin GETs go to the network first and refresh the
+// their assets (workers, chunks, wasm) and for files under public/ named in them, JSON manifests for the files
+// they list, and the files the training worker loads by default (world, warm-start checkpoint, example step). Fetch: same-origin GETs go to the network first and refresh the
 // cache; when the network fails (offline) the cached copy answers.
-const CACHE = 'search-r2-playground-v1';
+const CACHE = 'search-r2-playground-v2';
 const SCOPE = new URL(self.registration.scope);
 const MAX_FILES = 400;
 
 const ASSET = /(?:\.{0,2}\/)?assets\/[A-Za-z0-9_.\-]+\.(?:js|mjs|css|wasm|json|woff2?|svg|png)/g;
 const PUBLIC_FILE = /["'`](\/?(?:[A-Za-z0-9_\-]+\/)*[A-Za-z0-9_.\-]+\.(?:json|jsonl|safetensors|bin|txt|onnx|wasm|gz))["'`]/g;
+
+// What the training worker loads by default (src/worker/train.worker.ts): the world in `world build`'s layout and
+// the warm-start checkpoint, plus the example step. Missing files are skipped.
+const SPLITS = ['nq', 'triviaqa', 'popqa', 'hotpotqa', '2wiki', 'musique', 'bamboogle'];
+const SHIPPED = [
+  'example-step.json',
+  'world/world.json',
+  'world/corpus.jsonl',
+  ...SPLITS.flatMap((s) => ['train', 'dev', 'test'].map((p) => `world/${s}/${p}.jsonl`)),
+  'policy/model.safetensors',
+];
 
 function isText(url) {
   return /\.(?:js|mjs|css|html|json)$/.test(url.pathname) || url.pathname.endsWith('/');
@@ -17,7 +28,7 @@ function isText(url) {
 async function precache() {
   const cache = await caches.open(CACHE);
   const seen = new Set();
-  const queue = [new URL('./', SCOPE).href, new URL('./index.html', SCOPE).href, new URL('./example-step.json', SCOPE).href];
+  const queue = [new URL('./', SCOPE).href, new URL('./index.html', SCOPE).href, ...SHIPPED.map((p) => new URL(p, SCOPE).href)];
   while (queue.length && seen.size < MAX_FILES) {
     const href = queue.shift();
     if (seen.has(href)) continue;

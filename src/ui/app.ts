@@ -364,7 +364,8 @@ export class App {
         }
         break;
       case 'status':
-        if (e.message) this.controls.setTrainer(this.trainerState, this.next, e.message);
+        // Things a person should know (fallbacks, a missing checkpoint, a finished schedule) stay on screen.
+        if (e.message) this.notice(`Trainer: ${e.message}`);
         break;
       case 'error':
         this.notice(`Training error: ${e.message}`, 'warn');

@@ -58,6 +58,7 @@ function barChart(t: SuiteTable): SVGSVGElement {
 function table(t: SuiteTable): HTMLTableElement {
   const head = h('tr', {}, h('th', { scope: 'col' }, 'preset'), h('th', { scope: 'col', class: 'num' }, 'seeds'), h('th', { scope: 'col', class: 'num' }, 'avg EM'), h('th', { scope: 'col', class: 'num' }, '95% interval'),
     ...t.splits.map((sp) => h('th', { scope: 'col', class: 'num' }, sp)),
+    h('th', { scope: 'col', class: 'num' }, 'general'), h('th', { scope: 'col', class: 'num' }, 'multi-hop'),
     h('th', { scope: 'col', class: 'num' }, 'traj./step'), h('th', { scope: 'col', class: 'num' }, 's/step'), h('th', { scope: 'col', class: 'num' }, 'refine rate'), h('th', { scope: 'col', class: 'num' }, 'paper'));
   const body = h('tbody');
   for (const r of t.rows) {
@@ -68,6 +69,8 @@ function table(t: SuiteTable): HTMLTableElement {
       h('td', { class: 'num' }, num(r.avg === null ? '—' : fmt(r.avg * 100, 1), `${r.preset}: mean over splits of test EM (×100), averaged over ${r.seeds} seed(s)`)),
       h('td', { class: 'num' }, r.ci95 ? `${fmt(r.ci95[0] * 100, 1)}–${fmt(r.ci95[1] * 100, 1)}` : '— (1 seed)'),
       ...t.splits.map((sp) => h('td', { class: 'num' }, r.perSplit[sp] === undefined ? '—' : fmt(r.perSplit[sp] * 100, 1))),
+      h('td', { class: 'num' }, r.general === null ? '—' : fmt(r.general * 100, 1)),
+      h('td', { class: 'num' }, r.multihop === null ? '—' : fmt(r.multihop * 100, 1)),
       h('td', { class: 'num' }, fmt(r.trajectoriesPerStep, 1)),
       h('td', { class: 'num' }, fmt(r.secondsPerStep, 1)),
       h('td', { class: 'num' }, fmtPct(r.refineRate)),
@@ -79,8 +82,8 @@ function table(t: SuiteTable): HTMLTableElement {
 export class RunsView {
   readonly element: HTMLElement;
   private suiteSel = h('select', { id: 'suite-select' });
-  private seedsIn = h('input', { id: 'suite-seeds', type: 'number', min: '1', max: '10', placeholder: 'suite default', inputmode: 'numeric' });
-  private stepsIn = h('input', { id: 'suite-steps', type: 'number', min: '1', max: '1000', placeholder: 'suite default', inputmode: 'numeric' });
+  private seedsIn = h('input', { id: 'suite-seeds', type: 'number', min: '1', max: '10', placeholder: 'default', inputmode: 'numeric' });
+  private stepsIn = h('input', { id: 'suite-steps', type: 'number', min: '1', max: '1000', placeholder: 'default', inputmode: 'numeric' });
   private startBtn = h('button', { type: 'button', class: 'primary', 'data-testid': 'suite-start' }, 'Run suite');
   private progress = h('progress', { max: '1', value: '0', 'aria-label': 'suite progress', 'data-testid': 'suite-progress' });
   private status = h('p', { class: 'hint', 'data-testid': 'suite-status', 'aria-live': 'polite' }, '');
@@ -159,6 +162,7 @@ export class RunsView {
     } finally {
       this.running = false;
       this.startBtn.disabled = !this.api;
+      this.saveBtn.disabled = !this.api;
       void this.refresh();
     }
   }

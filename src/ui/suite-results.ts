@@ -12,6 +12,9 @@ export interface SuiteRow {
   /** 95% interval of the average over seeds (Student t), null with one seed. */
   ci95: [number, number] | null;
   perSplit: Record<string, number>;
+  /** General (NQ, TriviaQA, PopQA) and multi-hop averages when the results give them. */
+  general: number | null;
+  multihop: number | null;
   trajectoriesPerStep: number | null;
   secondsPerStep: number | null;
   refineRate: number | null;
@@ -48,9 +51,11 @@ export function meanCi(values: readonly number[]): { mean: number; ci95: [number
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const numOrNull = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+/** A number, or the `mean` of a {mean, ci95, n} summary (src/rl/metrics.ts MeanCi). */
+const numOrNull = (x: unknown): number | null =>
+  typeof x === 'number' && Number.isFinite(x) ? x : isObj(x) && typeof x.mean === 'number' && Number.isFinite(x.mean) ? x.mean : null;
 const pick = (o: Obj, keys: string[]): number | null => {
-  for (const k of keys) if (numOrNull(o[k]) !== null) return o[k] as number;
+  for (const k of keys) if (numOrNull(o[k]) !== null) return numOrNull(o[k]);
   return null;
 };
 
@@ -65,10 +70,10 @@ const AVG_KEYS = ['avg', 'average', 'em_avg', 'em_average', 'average_em', 'avg_e
 function splitsOf(r: Obj): Record<string, number> {
   const out: Record<string, number> = {};
   const em = r.em ?? r.em_per_split ?? r.emPerSplit ?? r.splits;
-  if (isObj(em)) for (const [k, v] of Object.entries(em)) if (numOrNull(v) !== null && !AVG_KEYS.includes(k)) out[k] = v as number;
+  if (isObj(em)) for (const [k, v] of Object.entries(em)) if (numOrNull(v) !== null && !AVG_KEYS.includes(k)) out[k] = numOrNull(v) as number;
   for (const [k, v] of Object.entries(r)) {
     const m = /^em[_.]([a-z0-9]+)$/i.exec(k);
-    if (m && numOrNull(v) !== null && !AVG_KEYS.includes(k) && !['avg', 'average'].includes(m[1])) out[m[1]] = v as number;
+    if (m && numOrNull(v) !== null && !AVG_KEYS.includes(k) && !['avg', 'average'].includes(m[1])) out[m[1]] = numOrNull(v) as number;
   }
   return out;
 }
@@ -76,11 +81,11 @@ function splitsOf(r: Obj): Record<string, number> {
 function avgOf(r: Obj, perSplit: Record<string, number>): number | null {
   const direct = pick(r, AVG_KEYS);
   if (direct !== null) return direct;
-  if (isObj(r.em)) {
+  if (isObj(r.em) && typeof r.em.mean !== 'number') {
     const inner = pick(r.em, ['avg', 'average']);
     if (inner !== null) return inner;
   }
-  if (typeof r.em === 'number') return r.em;
+  if (numOrNull(r.em) !== null) return numOrNull(r.em);
   const vals = Object.values(perSplit);
   return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
 }
@@ -97,6 +102,11 @@ function seedValues(r: Obj): number[] | null {
 }
 
 function ciOf(r: Obj): [number, number] | null {
+  // A {mean, ci95: half-width} summary of the average.
+  for (const k of ['average', 'avg', 'em_avg']) {
+    const v = r[k];
+    if (isObj(v) && typeof v.mean === 'number' && typeof v.ci95 === 'number') return [v.mean - v.ci95, v.mean + v.ci95];
+  }
   for (const k of ['ci95', 'em_ci95', 'avg_ci95', 'average_ci95', 'ci']) {
     const v = r[k];
     if (Array.isArray(v) && v.length === 2 && v.every((x) => numOrNull(x) !== null)) return [v[0] as number, v[1] as number];
@@ -155,7 +165,7 @@ export function normalizeSuiteResults(x: unknown): SuiteTable {
     } else {
       avg = avgOf(rs[0], per[0]);
       ci95 = ciOf(rs[0]);
-      seeds = pick(rs[0], ['seeds', 'n_seeds', 'nSeeds']) ?? 1;
+      seeds = pick(rs[0], ['seeds', 'n_seeds', 'nSeeds']) ?? (isObj(rs[0].average) && typeof rs[0].average.n === 'number' ? rs[0].average.n : 1);
     }
     rows.push({
       preset,
@@ -163,6 +173,8 @@ export function normalizeSuiteResults(x: unknown): SuiteTable {
       avg: toUnit(avg, pct),
       ci95: ci95 && pct ? [ci95[0] / 100, ci95[1] / 100] : ci95,
       perSplit,
+      general: toUnit(mean((r) => pick(r, ['general', 'em_general'])), pct),
+      multihop: toUnit(mean((r) => pick(r, ['multihop', 'multi_hop', 'em_multihop'])), pct),
       trajectoriesPerStep: mean((r) => pick(r, ['trajectories_per_step', 'trajectoriesPerStep'])),
       secondsPerStep: mean((r) => pick(r, ['seconds_per_step', 'secondsPerStep'])),
       refineRate: mean((r) => pick(r, ['refine_rate', 'refineRate'])),
@@ -180,11 +192,11 @@ function csvCell(v: string | number | null): string {
 }
 
 export function tableToCsv(t: SuiteTable): string {
-  const head = ['preset', 'seeds', 'em_avg', 'ci95_low', 'ci95_high', ...t.splits.map((s) => `em_${s}`), 'trajectories_per_step', 'seconds_per_step', 'refine_rate', 'paper_em', 'paper_model'];
+  const head = ['preset', 'seeds', 'em_avg', 'ci95_low', 'ci95_high', ...t.splits.map((s) => `em_${s}`), 'em_general', 'em_multihop', 'trajectories_per_step', 'seconds_per_step', 'refine_rate', 'paper_em', 'paper_model'];
   const lines = [head.join(',')];
   for (const r of t.rows) {
     const paper = PAPER[r.preset];
-    lines.push([r.preset, r.seeds, r.avg, r.ci95?.[0] ?? null, r.ci95?.[1] ?? null, ...t.splits.map((s) => r.perSplit[s] ?? null), r.trajectoriesPerStep, r.secondsPerStep, r.refineRate, paper?.value ?? null, paper?.model ?? null].map(csvCell).join(','));
+    lines.push([r.preset, r.seeds, r.avg, r.ci95?.[0] ?? null, r.ci95?.[1] ?? null, ...t.splits.map((s) => r.perSplit[s] ?? null), r.general, r.multihop, r.trajectoriesPerStep, r.secondsPerStep, r.refineRate, paper?.value ?? null, paper?.model ?? null].map(csvCell).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -117,10 +117,18 @@ function trajBody(m: StepModel, t: Traj, gm: GroupModel, from = 1, cls = ''): HT
   return box;
 }
 
+/** The response exactly as generated (tags included), for trajectories the parser could not split into steps too. */
+function rawResponse(t: Traj, what = ''): HTMLElement {
+  const flags = [t.valid ? 'well-formed' : 'not well-formed', t.truncated ? 'truncated' : '', `finished by ${t.finish}`].filter(Boolean).join(', ');
+  return h('details', { class: 'raw' }, h('summary', {}, `raw response${what ? ` (${what})` : ''}: ${t.tokens.length} tokens, ${flags}`),
+    h('pre', { class: 'raw-text' }, t.response || '(empty)'));
+}
+
 function slotCard(m: StepModel, gm: GroupModel, slot: Slot, open: boolean, handlers: TrajectoryViewHandlers): HTMLElement {
   const orig = slot.chain[0];
   const fin = slot.final;
-  const rejected = slot.chain.length > 1;
+  const regenerated = slot.chain.length > 1;
+  const rejected = regenerated || judgeOf(m, orig.id)?.accept === false;
   const toggle = h('button', { type: 'button', class: 'open-traj', 'aria-expanded': String(open), 'data-testid': 'open-traj' },
     `${open ? '▾' : '▸'} Rollout ${slot.index + 1}`);
   toggle.addEventListener('click', () => handlers.onOpen(open ? null : orig.id));
@@ -137,8 +145,8 @@ function slotCard(m: StepModel, gm: GroupModel, slot: Slot, open: boolean, handl
       cutChart(orig.id, trim.probs, trim.cut)));
   }
   if (!open) return card;
-  if (!rejected) {
-    card.append(trajBody(m, orig, gm));
+  if (!regenerated) {
+    card.append(trajBody(m, orig, gm), rawResponse(orig));
     return card;
   }
   const reg = regenerationOf(m, orig.id);
@@ -153,6 +161,7 @@ function slotCard(m: StepModel, gm: GroupModel, slot: Slot, open: boolean, handl
     h('div', { class: 'regenerated', 'data-testid': 'regenerated' },
       h('h4', {}, `Regenerated (revision ${fin.revision})`, m.rewards.get(fin.id) ? num(` R ${fmt(m.rewards.get(fin.id)?.reward)}`, `${fin.id}: ${rewardFormula(m.rewards.get(fin.id) as RewardView, isHybrid(m))}`, 'numv') : ''),
       trajBody(m, fin, gm, cut + 1))));
+  card.append(rawResponse(orig, 'original'), rawResponse(fin, `revision ${fin.revision}`));
   const probe = probeOf(m, orig.id);
   if (probe) card.append(h('p', { class: 'hint' }, 'The counterfactual gain over every cut point is in the Credit view.'));
   return card;

