@@ -125,6 +125,8 @@ const ATT: [AttentionSpec, number, string][] = [
   [{ batch: 1, heads: 3, tq: 6, tk: 11 }, 5, 'prefix, d5'],
   [{ batch: 2, heads: 4, tq: 1, tk: 37 }, 8, 'decode'],
   [{ batch: 3, heads: 2, tq: 1, tk: 70 }, 33, 'decode, d33'],
+  [{ batch: 5, heads: 4, tq: 1, tk: 64, keyLengths: Int32Array.of(1, 64, 17, 3, 40) }, 32, 'decode, KV caches'],
+  [{ batch: 3, heads: 3, tq: 1, tk: 29, causal: false, keyLengths: Int32Array.of(29, 2, 11) }, 7, 'decode bidir, d7'],
   [{ batch: 2, heads: 2, tq: 40, tk: 40, scale: 0.3 }, 32, 'train, scale 0.3'],
   [{ batch: 1, heads: 2, tq: 70, tk: 133 }, 17, 'long prefix'],
   [{ batch: 2, heads: 3, tq: 9, tk: 9, causal: false }, 5, 'bidir, d5'],

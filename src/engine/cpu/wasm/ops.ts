@@ -338,10 +338,35 @@ export function createWasmOps(rt: WasmRuntime): Ops & RowScatter & PickOp {
       const lse = fresh([batch * heads * tq]);
       const scale = Math.fround(spec.scale ?? 1 / Math.sqrt(d));
       const pairs = batch * heads;
-      const sBytes = tq * tk * 4;
-      const chunk = chunking(pairs, 2 * pairs * tq * tk * d, PARALLEL_MIN.attention, 1);
       const causal = spec.causal === false ? 0 : 1;
       const [lens, lensBytes] = keyLengths(spec);
+      if (tq === 1) {
+        // Decoding: all heads of a batch entry in one pass over its keys and values (assembly/attention.ts
+        // attentionDecode, the same bits as the pair-by-pair kernel). Work counts the keys each entry sees.
+        let keys = 0;
+        for (let b = 0; b < batch; b++) keys += spec.keyLengths ? Math.min(spec.keyLengths[b], tk) : tk;
+        const dBytes = heads * tk * 4;
+        const dchunk = chunking(batch, 2 * keys * heads * d, PARALLEL_MIN.attention, 1);
+        const args = (s: number): number[] => [Q.ptr, K.ptr, V.ptr, out.ptr, lse.ptr, heads, tk, d, scale, 0, batch, s, lens];
+        const s0 = rt.alloc(dBytes);
+        try {
+          if (dchunk === null) k.attentionDecode(...(args(s0) as Parameters<typeof k.attentionDecode>));
+          else {
+            const s1 = rt.alloc(dBytes);
+            try {
+              rt.runChunked('attentionDecode', args(s0), args(s1), { total: batch, chunk: dchunk, start: 9, end: 10 });
+            } finally {
+              rt.release(s1, dBytes);
+            }
+          }
+        } finally {
+          rt.release(s0, dBytes);
+          rt.release(lens, lensBytes);
+        }
+        return { out, lse };
+      }
+      const sBytes = tq * tk * 4;
+      const chunk = chunking(pairs, 2 * pairs * tq * tk * d, PARALLEL_MIN.attention, 1);
       const args = (s: number, work: number): number[] =>
         [Q.ptr, K.ptr, V.ptr, out.ptr, lse.ptr, heads, tq, tk, d, scale, 0, pairs, s, work, causal, lens];
       const s0 = rt.alloc(sBytes);

@@ -190,3 +190,84 @@ export function attentionBackward(
     scaleBlock(dq + qo, tq, d, width, scale);
   }
 }
+
+// ---- decode: one query per batch entry (tq = 1) ----------------------------------------------------------------
+
+/**
+ * attentionForward for tq = 1, batch entries [b0, b1), all heads of an entry together: one pass down the entry's
+ * key rows (each row read once, contiguously, for every head) and one down its value rows, instead of a strided
+ * pass per (entry, head) pair; decoding against per-sequence KV caches is bound by reading them. Same bits as
+ * attentionForward: each score is the dot path's expression (8-lane partial sums over d, summed in a fixed order,
+ * then the tail), softmax through the same row helpers, and each output the rows path's expression (ascending
+ * keys, one f32 multiply and add each). s: heads * tk floats of scratch.
+ */
+export function attentionDecode(
+  q: usize, k: usize, v: usize, out: usize, lse: usize,
+  heads: i32, tk: i32, d: i32, scale: f32, b0: i32, b1: i32, s: usize, lens: usize,
+): void {
+  const width = heads * d;
+  const rowB = <usize>width * 4;
+  const d8 = d & ~7;
+  for (let b = b0; b < b1; b++) {
+    const n = min(keyLen(lens, b, tk), tk);
+    const qb = q + <usize>b * rowB;
+    const kb = k + <usize>b * <usize>tk * rowB;
+    const vb = v + <usize>b * <usize>tk * rowB;
+    const ob = out + <usize>b * rowB;
+    // Scores: s[h * tk + j] = q_h . k_j,h.
+    for (let j = 0; j < n; j++) {
+      const kr = kb + <usize>j * rowB;
+      for (let h = 0; h < heads; h++) {
+        const ho = <usize>(h * d) * 4;
+        const qh = qb + ho;
+        const kh = kr + ho;
+        let s0 = f32x4.splat(0);
+        let s1 = f32x4.splat(0);
+        for (let p = 0; p < d8; p += 8) {
+          const o = <usize>p * 4;
+          s0 = f32x4.add(s0, f32x4.mul(v128.load(qh + o), v128.load(kh + o)));
+          s1 = f32x4.add(s1, f32x4.mul(v128.load(qh + o, 16), v128.load(kh + o, 16)));
+        }
+        let t = hsumDot(f32x4.add(s0, s1));
+        for (let p = d8; p < d; p++) t = t + load<f32>(qh + <usize>p * 4) * load<f32>(kh + <usize>p * 4);
+        store<f32>(s + <usize>(h * tk + j) * 4, t);
+      }
+    }
+    // Softmax per head (the same helpers as attentionForward).
+    for (let h = 0; h < heads; h++) {
+      const row = s + <usize>(h * tk) * 4;
+      const m = scaleMax(row, n, scale);
+      const z = expSum(row, n, m);
+      scaleRow(row, n, <f32>(1 / z));
+      store<f32>(lse + <usize>(b * heads + h) * 4, <f32>(<f64>m + Math.log(z)));
+    }
+    // Outputs: out_h = sum over ascending j of p_h,j * v_j,h, accumulated in the output row.
+    memory.fill(ob, 0, rowB);
+    for (let j = 0; j < n; j++) {
+      const vr = vb + <usize>j * rowB;
+      for (let h = 0; h < heads; h++) {
+        const ho = <usize>(h * d) * 4;
+        const pj = load<f32>(s + <usize>(h * tk + j) * 4);
+        const pv = f32x4.splat(pj);
+        const oh = ob + ho;
+        const vh = vr + ho;
+        let c = 0;
+        for (; c + 4 <= d; c += 4) {
+          const o = <usize>c * 4;
+          v128.store(oh + o, f32x4.add(v128.load(oh + o), f32x4.mul(pv, v128.load(vh + o))));
+        }
+        for (; c < d; c++) {
+          const o = <usize>c * 4;
+          store<f32>(oh + o, load<f32>(oh + o) + pj * load<f32>(vh + o));
+        }
+      }
+    }
+  }
+}
+
+/** (l0 + l1) + (l2 + l3), as the gemm dot path sums its partial sums. */
+// @ts-ignore: decorator
+@inline
+function hsumDot(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
