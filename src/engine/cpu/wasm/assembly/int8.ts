@@ -121,6 +121,34 @@ function row1x8(K: i32, a0: usize, w: usize, s0: v128, s1: v128, c: usize): void
   v128.store(c, f32x4.mul(c1, s1), 16);
 }
 
+/** 1 row x 8 columns reading the int8 panel directly (dequantized in registers; same expression as row1x8). */
+// @ts-ignore: decorator
+@inline
+function row1x8q(K: i32, a0: usize, wq: usize, s0: v128, s1: v128, c: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let p = 0;
+  // Two p per 16-byte load, both into the same accumulators in p order (one sequential chain per column).
+  for (; p + 2 <= K; p += 2) {
+    const v = v128.load(wq + <usize>p * PANEL);
+    const lo = i16x8.extend_low_i8x16_s(v);
+    const hi = i16x8.extend_high_i8x16_s(v);
+    const a = v128.load32_splat(a0 + <usize>p * 4);
+    c0 = f32x4.add(c0, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo))));
+    c1 = f32x4.add(c1, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo))));
+    const b = v128.load32_splat(a0 + <usize>p * 4, 4);
+    c0 = f32x4.add(c0, f32x4.mul(b, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi))));
+    c1 = f32x4.add(c1, f32x4.mul(b, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi))));
+  }
+  for (; p < K; p++) {
+    const v = i16x8.extend_low_i8x16_s(v128.load64_zero(wq + <usize>p * PANEL));
+    const a = v128.load32_splat(a0 + <usize>p * 4);
+    c0 = f32x4.add(c0, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v))));
+    c1 = f32x4.add(c1, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v))));
+  }
+  v128.store(c, f32x4.mul(c0, s0));
+  v128.store(c, f32x4.mul(c1, s1), 16);
+}
+
 /**
  * C [M, N] (row stride ldc) for the columns [j0, j1) (j0 a multiple of 8; j1 a multiple of 8 or N); a [M, K] row
  * stride lda; w the packed panels (int8Pack); scales [N]; work: int8ScratchBytes(K) bytes of this thread's own.
@@ -134,7 +162,13 @@ export function int8Gemm(
   const panel = work;
   const tmp = work + <usize>(K * PANEL) * 4;
   const m4 = M & ~3;
-  for (let j = j0; j < j1; j += PANEL) {
+  let j = j0;
+  if (M == 1) {
+    // One row (decoding one sequence): no scratch round trip, the panel's bytes go straight into the products.
+    for (; j + PANEL <= j1 && j + PANEL <= N; j += PANEL)
+      row1x8q(K, a, w + <usize>(j / PANEL) * <usize>K * PANEL, v128.load(scales + <usize>j * 4), v128.load(scales + <usize>j * 4, 16), c + <usize>j * 4);
+  }
+  for (; j < j1; j += PANEL) {
     const nr = min(PANEL, N - j);
     dequantPanel(w + <usize>(j / PANEL) * <usize>K * PANEL, K, panel);
     let s0: v128, s1: v128;
