@@ -10,11 +10,19 @@
 //     token), plus their agreement on greedy outputs: greedy rollouts with both (share of identical sequences,
 //     mean share of each sequence before the first difference) and the int8 argmax on the fp32 greedy
 //     trajectories, teacher-forced (top-1 agreement on the generated tokens).
+//   - decode-step <preset> <weights>: one decode step of B slots (each appends one token to a 256-token cache and
+//     samples the next) against the same step of one slot, ms per generated token: the engine's share of a
+//     rollout without prefill, retrieval or tokenization (fastest of many steps).
+//   - decode-step-int8-vs-fp32 <preset> batch B|1: that step with int8 weights against fp32 weights.
+// Timing on a shared 2-core machine: the rollout cases run each side --reps times (default 2), interleaved, and
+// report the fastest run of each; the lines carry the process CPU time per token (cpu_ms_per_token, both threads)
+// and the 1-minute load average before and after, so a run disturbed by other processes can be told apart.
 // With random weights (the default; --checkpoint is for a trained policy) the model rarely stops on its own, so
 // turns run to the per-turn limit and get the invalid-action observation: the work is decoding plus observation
 // prefill, as in a real rollout, but the greedy agreement of near-uniform logits is a pessimistic bound.
 // Run: node scripts/node-run.mjs src/bench/rollout-bench.ts [--preset small|tiny|base] [--questions 8] [--group 5]
 //      [--turn-tokens 32] [--turns 4] [--threads 1|2] [--world DIR] [--checkpoint FILE] [--filter SUBSTR,...]
+//      [--reps N]
 // One JSON line per case on stdout ({case, shape, backend, adapter, ours, anchor, anchor_value, ratio, unit, reps,
 // ...extensions}); progress on stderr. Returns 1 when any case failed.
 import { bm25PassageRetriever, type PassageRetriever, rollout, type Rollout, type RolloutOptions, type RolloutQuestion } from '../agent/rollout.ts';
@@ -52,10 +60,11 @@ interface Args {
   world: string | null;
   checkpoint: string | null;
   filters: string[];
+  reps: number;
 }
 
 function parseArgs(args: readonly string[]): Args {
-  const o: Args = { preset: 'small', questions: 8, group: 5, turnTokens: 32, turns: 4, threads: undefined, world: null, checkpoint: null, filters: [] };
+  const o: Args = { preset: 'small', questions: 8, group: 5, turnTokens: 32, turns: 4, threads: undefined, world: null, checkpoint: null, filters: [], reps: 2 };
   const int = (v: string | undefined, name: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new Error(`rollout-bench: ${name} must be a positive integer, got ${v}`);
@@ -79,7 +88,8 @@ function parseArgs(args: readonly string[]): Args {
     } else if (a === '--world') o.world = v() ?? null;
     else if (a === '--checkpoint') o.checkpoint = v() ?? null;
     else if (a === '--filter') o.filters = (v() ?? '').split(',').map((f) => f.trim()).filter((f) => f.length > 0);
-    else if (a === '--budget-ms') v(); // accepted for scripts/bench.mjs; every case here runs once, fully
+    else if (a === '--reps') o.reps = int(v(), a);
+    else if (a === '--budget-ms') v(); // accepted for scripts/bench.mjs; --reps sets the repetitions here
     else throw new Error(`rollout-bench: unknown argument ${a}`);
   }
   return o;
@@ -131,6 +141,8 @@ async function setup(o: Args): Promise<Setup> {
 interface Timed {
   rollouts: Rollout[];
   ms: number;
+  /** CPU time of the process (user + system, both threads) over the rollout. */
+  cpuMs: number;
   generated: number;
   observation: number;
   steps: number;
@@ -141,10 +153,12 @@ async function timedRollout(s: Setup, o: Args, slots: number, weights: DecoderWe
   const dec = await KvDecoder.create(s.model, { slots, weights, context: ctx });
   const opts: RolloutOptions = { groupSize: o.group, seed: 7, temperature, topP: 1, maxTurnTokens: o.turnTokens, maxTurns: o.turns };
   try {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await rollout(dec, s.tok, s.retriever, s.questions, opts);
     const ms = performance.now() - t0;
-    return { rollouts: r.rollouts, ms, generated: r.stats.generatedTokens, observation: r.stats.observationTokens, steps: r.stats.steps };
+    const c = process.cpuUsage(c0);
+    return { rollouts: r.rollouts, ms, cpuMs: (c.user + c.system) / 1000, generated: r.stats.generatedTokens, observation: r.stats.observationTokens, steps: r.stats.steps };
   } finally {
     dec.dispose();
   }
@@ -170,16 +184,53 @@ function line(s: Setup, fields: { case: string; shape: string; anchor: string },
 }
 
 const perToken = (t: Timed): number => t.ms / Math.max(1, t.generated);
+const cpuPerToken = (t: Timed): number => t.cpuMs / Math.max(1, t.generated);
 const tps = (t: Timed): number => sig((1000 * t.generated) / t.ms);
+
+/** The machine's 1-minute load average (other processes compete for the 2 cores; read it with the timings). */
+async function loadAverage(): Promise<number | null> {
+  try {
+    const os = (await import(/* @vite-ignore */ 'node:os')) as typeof import('node:os');
+    return sig(os.loadavg()[0]);
+  } catch {
+    return null;
+  }
+}
+
+/** The fastest of the runs (least disturbed by other processes), with the CPU time of that run. */
+const fastest = (runs: Timed[]): Timed => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+
+/** `reps` runs of each side, interleaved (a, b, a, b, ...), so a burst of outside load hits both sides alike. */
+async function interleaved(reps: number, a: () => Promise<Timed>, b: () => Promise<Timed>): Promise<[Timed[], Timed[]]> {
+  const ra: Timed[] = [];
+  const rb: Timed[] = [];
+  for (let r = 0; r < reps; r++) {
+    ra.push(await a());
+    rb.push(await b());
+  }
+  return [ra, rb];
+}
 
 async function batchedVsSequential(s: Setup, o: Args, weights: DecoderWeights, cache: Map<string, Timed>): Promise<BenchLine> {
   const B = s.questions.length * o.group;
-  const batched = await timedRollout(s, o, B, weights, 1);
+  const load0 = await loadAverage();
+  const [bs, ss] = await interleaved(
+    o.reps,
+    async () => {
+      const t = await timedRollout(s, o, B, weights, 1);
+      log(`  batched (${B} slots, ${weights}): ${t.generated} generated + ${t.observation} observation tokens, ${t.steps} steps, ${(t.ms / 1000).toFixed(1)} s (cpu ${(t.cpuMs / 1000).toFixed(1)} s)`);
+      return t;
+    },
+    async () => {
+      const t = await timedRollout(s, o, 1, weights, 1);
+      log(`  one at a time (${weights}): ${t.generated} generated tokens, ${t.steps} steps, ${(t.ms / 1000).toFixed(1)} s (cpu ${(t.cpuMs / 1000).toFixed(1)} s)`);
+      return t;
+    },
+  );
+  const batched = fastest(bs);
+  const seq = fastest(ss);
   cache.set(weights, batched);
-  log(`  batched (${B} slots, ${weights}): ${batched.generated} generated + ${batched.observation} observation tokens, ${batched.steps} steps, ${(batched.ms / 1000).toFixed(1)} s`);
-  const seq = await timedRollout(s, o, 1, weights, 1);
-  log(`  one at a time (${weights}): ${seq.generated} generated tokens, ${seq.steps} steps, ${(seq.ms / 1000).toFixed(1)} s`);
-  if (!sameRollouts(batched.rollouts, seq.rollouts)) throw new Error('batched and one-at-a-time rollouts differ (same seed): not the same work');
+  if (![...bs, ...ss].every((t) => sameRollouts(batched.rollouts, t.rollouts))) throw new Error('batched and one-at-a-time rollouts differ (same seed): not the same work');
   return line(
     s,
     {
@@ -189,7 +240,12 @@ async function batchedVsSequential(s: Setup, o: Args, weights: DecoderWeights, c
     },
     perToken(batched),
     perToken(seq),
-    { batch: B, tokens: batched.generated, observation_tokens: batched.observation, tokens_per_s: { ours: tps(batched), anchor: tps(seq) } },
+    {
+      reps: { ours: o.reps, anchor: o.reps },
+      batch: B, tokens: batched.generated, observation_tokens: batched.observation, tokens_per_s: { ours: tps(batched), anchor: tps(seq) },
+      cpu_ms_per_token: { ours: sig(cpuPerToken(batched)), anchor: sig(cpuPerToken(seq)), ratio: sig(cpuPerToken(seq) / cpuPerToken(batched)) },
+      load_average: { before: load0, after: await loadAverage() },
+    },
   );
 }
 
@@ -232,8 +288,13 @@ async function teacherForcedAgreement(s: Setup, rollouts: Rollout[]): Promise<{ 
 
 async function int8VsFp32(s: Setup, o: Args, cache: Map<string, Timed>): Promise<BenchLine> {
   const B = s.questions.length * o.group;
-  const i8 = cache.get('int8') ?? (await timedRollout(s, o, B, 'int8', 1));
-  const f32 = cache.get('fp32') ?? (await timedRollout(s, o, B, 'fp32', 1));
+  const load0 = await loadAverage();
+  let i8 = cache.get('int8');
+  let f32 = cache.get('fp32');
+  if (!i8 || !f32) {
+    const [ri, rf] = await interleaved(o.reps, () => timedRollout(s, o, B, 'int8', 1), () => timedRollout(s, o, B, 'fp32', 1));
+    [i8, f32] = [fastest(ri), fastest(rf)];
+  }
   const gi = await timedRollout(s, o, B, 'int8', 0);
   const gf = await timedRollout(s, o, B, 'fp32', 0);
   let same = 0;
@@ -263,7 +324,92 @@ async function int8VsFp32(s: Setup, o: Args, cache: Map<string, Timed>): Promise
     },
     perToken(i8),
     perToken(f32),
-    { batch: B, tokens_per_s: { ours: tps(i8), anchor: tps(f32) }, agreement, weights: o.checkpoint ? 'checkpoint' : 'random' },
+    {
+      reps: { ours: o.reps, anchor: o.reps },
+      batch: B, tokens_per_s: { ours: tps(i8), anchor: tps(f32) },
+      cpu_ms_per_token: { ours: sig(cpuPerToken(i8)), anchor: sig(cpuPerToken(f32)), ratio: sig(cpuPerToken(f32) / cpuPerToken(i8)) },
+      agreement, weights: o.checkpoint ? 'checkpoint' : 'random',
+      load_average: { before: load0, after: await loadAverage() },
+    },
+  );
+}
+
+/**
+ * One decode step (every slot appends one token and samples the next) with `cached` tokens in each slot's cache,
+ * timed alone: the engine's part of a rollout without prefill, retrieval or tokenization. Returns the fastest of
+ * `reps` x 8 steps (wall, ms per step) and the mean process CPU time per step.
+ */
+async function decodeStep(s: Setup, slots: number, weights: DecoderWeights, cached: number, reps: number): Promise<{ ms: number; cpuMs: number }> {
+  const V = s.model.config.vocab;
+  const dec = await KvDecoder.create(s.model, { slots, weights, context: Math.min(s.model.config.context, 2048) });
+  try {
+    const prompt = Array.from({ length: slots }, (_, slot) => ({ slot, ids: Array.from({ length: cached }, (_, i) => (i * 31 + slot * 7) % V) }));
+    dec.forward(prompt, { logits: false });
+    let toks = Array.from({ length: slots }, (_, i) => i % V);
+    let best = Infinity;
+    const c0 = process.cpuUsage();
+    for (let r = 0; r < reps * 8; r++) {
+      const t0 = performance.now();
+      const res = await dec.step(toks.map((t, slot) => ({ slot, ids: [t], uniform: ((r * 0.618 + slot * 0.377) % 1) })), { temperature: 1, topP: 1 });
+      best = Math.min(best, performance.now() - t0);
+      toks = Array.from(res.tokens);
+    }
+    const c = process.cpuUsage(c0);
+    return { ms: best, cpuMs: (c.user + c.system) / 1000 / (reps * 8) };
+  } finally {
+    dec.dispose();
+  }
+}
+
+/** decode-step <preset> <weights>: one batched step (B slots) against one single-slot step, per generated token. */
+async function decodeStepCase(s: Setup, o: Args, weights: DecoderWeights): Promise<BenchLine> {
+  const B = s.questions.length * o.group;
+  const cached = 256;
+  const load0 = await loadAverage();
+  await decodeStep(s, B, weights, cached, 1);
+  const reps = Math.max(3, o.reps * 2);
+  const batched = await decodeStep(s, B, weights, cached, reps);
+  const single = await decodeStep(s, 1, weights, cached, reps);
+  return line(
+    s,
+    {
+      case: `decode-step ${o.preset} ${weights}`,
+      shape: `${B} slots vs 1 slot, ${cached} cached tokens, vocab ${s.model.config.vocab}, sampled (T=1), ms per generated token`,
+      anchor: 'the same step for one slot (slots = 1)',
+    },
+    batched.ms / B,
+    single.ms,
+    {
+      reps: { ours: reps * 8, anchor: reps * 8 }, batch: B, ms_per_step: { ours: sig(batched.ms), anchor: sig(single.ms) },
+      tokens_per_s: { ours: sig((1000 * B) / batched.ms), anchor: sig(1000 / single.ms) },
+      cpu_ms_per_token: { ours: sig(batched.cpuMs / B), anchor: sig(single.cpuMs), ratio: sig((single.cpuMs * B) / batched.cpuMs) },
+      load_average: { before: load0, after: await loadAverage() },
+    },
+  );
+}
+
+/** decode-step-int8-vs-fp32 <preset>: the batched decode step with int8 weights against fp32 weights. */
+async function decodeStepInt8(s: Setup, o: Args, slots: number): Promise<BenchLine> {
+  const cached = 256;
+  const load0 = await loadAverage();
+  const reps = Math.max(3, o.reps * 2);
+  await decodeStep(s, slots, 'int8', cached, 1);
+  const i8 = await decodeStep(s, slots, 'int8', cached, reps);
+  const f32 = await decodeStep(s, slots, 'fp32', cached, reps);
+  return line(
+    s,
+    {
+      case: `decode-step-int8-vs-fp32 ${o.preset} batch ${slots}`,
+      shape: `${slots} slots, ${cached} cached tokens, vocab ${s.model.config.vocab}, sampled (T=1), ms per step`,
+      anchor: 'the same step with fp32 weights',
+    },
+    i8.ms,
+    f32.ms,
+    {
+      reps: { ours: reps * 8, anchor: reps * 8 }, batch: slots,
+      cpu_ms_per_step: { ours: sig(i8.cpuMs), anchor: sig(f32.cpuMs), ratio: sig(f32.cpuMs / i8.cpuMs) },
+      load_average: { before: load0, after: await loadAverage() },
+    },
   );
 }
 
@@ -342,6 +488,10 @@ export async function main(argv: string[]): Promise<number> {
     { name: `rollout-batched-vs-sequential ${o.preset} fp32`, run: () => batchedVsSequential(s, o, 'fp32', cache) },
     { name: `rollout-batched-vs-sequential ${o.preset} int8`, run: () => batchedVsSequential(s, o, 'int8', cache) },
     { name: `rollout-int8-vs-fp32 ${o.preset}`, run: () => int8VsFp32(s, o, cache) },
+    { name: `decode-step ${o.preset} int8`, run: () => decodeStepCase(s, o, 'int8') },
+    { name: `decode-step ${o.preset} fp32`, run: () => decodeStepCase(s, o, 'fp32') },
+    { name: `decode-step-int8-vs-fp32 ${o.preset} batch ${s.questions.length * o.group}`, run: () => decodeStepInt8(s, o, s.questions.length * o.group) },
+    { name: `decode-step-int8-vs-fp32 ${o.preset} batch 1`, run: () => decodeStepInt8(s, o, 1) },
   ];
   const selected = o.filters.length === 0 ? cases : cases.filter((c) => o.filters.some((f) => c.name.includes(f)));
   // Warm-up before the first rollout case: compile paths, touch the caches' memory.
