@@ -15,6 +15,9 @@
 //   - longer chunks appended after earlier tokens (observations inserted into a running sequence): one
 //     attention call per chunk against its slot's cached keys, tq = chunk length, tk = position + chunk length
 //     (the causal offset tk - tq is the chunk's start).
+// On the cpu backends, a call with no prompt chunk (decoding, continuations, or both) instead runs one
+// attentionCached call per layer: every packed row against its slot's cache with its causal key count
+// (src/engine/cpu/cached-attention.ts), no gathers; each row's result then depends on its own tokens only.
 // The math is the tape forward's (Transformer.forward), op for op on each row, so the logits agree with a full
 // forward over the same tokens (tests/unit/policy.test.ts); logits are computed for the last token of each chunk only.
 //
@@ -30,6 +33,7 @@
 import { ShapeError } from '../engine/errors.ts';
 import type { AttentionSpec, Int8Weight, Ops, Tensor } from '../engine/types.ts';
 import { quantizeInt8 } from '../engine/cpu/matmul.ts';
+import { cachedAttention } from '../engine/cpu/cached-attention.ts';
 import { pickOp } from '../engine/cpu/pick.ts';
 import { rowScatter } from '../engine/cpu/row-scatter.ts';
 import { LN_EPS, type Transformer } from './transformer.ts';
@@ -251,6 +255,19 @@ export class KvDecoder implements SequenceModel {
       }
     }
 
+    // Slot and causal key count (position + 1) of every packed row, for attention straight from the caches; used
+    // when no chunk is a prompt from position 0 (prompts keep the padded call, which batches their queries).
+    const cached = cachedAttention(o);
+    const noPrompts = chunks.every((c) => c.ids.length === 1 || this.lens[c.slot] > 0);
+    const rowSlots = new Int32Array(N);
+    const rowKeys = new Int32Array(N);
+    for (let j = 0; j < n; j++) {
+      const c = chunks[order[j]];
+      for (let i = 0; i < c.ids.length; i++) {
+        rowSlots[offs[j] + i] = c.slot;
+        rowKeys[offs[j] + i] = pos[offs[j] + i] + 1;
+      }
+    }
     // Cache row of every packed row (slot * context + position), for the one-call scatter.
     const scatter = rowScatter(o);
     let cacheRows: Int32Array | null = null;
@@ -312,65 +329,70 @@ export class KvDecoder implements SequenceModel {
             o.copyRows(this.vCache[l], at, rowsOf(v, offs[j], len));
           }
         }
-        const pieces: { off: number; t: Tensor }[] = [];
-        if (nd > 0) {
-          // Decoding: every slot is a batch entry of one call over the caches; slots not decoding see 1 key.
-          const qMap = new Int32Array(this.slots);
-          const keyLengths = new Int32Array(this.slots).fill(1);
-          const slotsOfRows = new Int32Array(nd);
-          for (let j = 0; j < nd; j++) {
-            const s = chunks[order[j]].slot;
-            qMap[s] = offs[j];
-            keyLengths[s] = this.lens[s] + 1;
-            slotsOfRows[j] = s;
-          }
-          const identity = nd === this.slots && slotsOfRows.every((s, j) => s === j) && N === nd;
-          const qAll = identity ? q : keep(o.embedding(q, idx(qMap)));
-          const spec: AttentionSpec = { batch: this.slots, heads, tq: 1, tk: ctx, keyLengths };
-          const r = o.attention(qAll, this.kCache[l], this.vCache[l], spec);
-          o.dispose(r.lse);
-          keep(r.out);
-          pieces.push({ off: 0, t: identity ? r.out : keep(o.embedding(r.out, idx(slotsOfRows))) });
-        }
-        if (multi.length > 0 && allFromStart) {
-          // Prompts: one padded call over the chunks' own K/V (pad rows repeat a chunk's last row, masked as keys).
-          const T = Math.max(...multi.map((e) => e.c.ids.length));
-          const single = multi.length === 1 && nd === 0;
-          const pad = new Int32Array(multi.length * T);
-          const unpad: number[] = [];
-          const keyLengths = new Int32Array(multi.length);
-          multi.forEach((e, b) => {
-            const len = e.c.ids.length;
-            keyLengths[b] = len;
-            for (let i = 0; i < T; i++) pad[b * T + i] = e.off + Math.min(i, len - 1);
-            for (let i = 0; i < len; i++) unpad.push(b * T + i);
-          });
-          const padIdx = single ? null : idx(pad);
-          const [qp, kp, vp] = [q, k, v].map((t) => (padIdx ? keep(o.embedding(t, padIdx)) : t));
-          const spec: AttentionSpec = { batch: multi.length, heads, tq: T, tk: T, keyLengths };
-          const r = o.attention(qp, kp, vp, spec);
-          o.dispose(r.lse);
-          keep(r.out);
-          const packed = single || unpad.length === multi.length * T ? r.out : keep(o.embedding(r.out, idx(unpad)));
-          pieces.push({ off: multi[0].off, t: packed });
-        } else {
-          // Continuations: each chunk attends to its slot's cached keys (its own rows were written above).
-          for (const e of multi) {
-            const len = e.c.ids.length;
-            const tk = e.p0 + len;
-            const qc = rowsOf(q, e.off, len);
-            const kc = rowsOf(this.kCache[l], e.c.slot * ctx, tk);
-            const vc = rowsOf(this.vCache[l], e.c.slot * ctx, tk);
-            const r = o.attention(qc, kc, vc, { batch: 1, heads, tq: len, tk });
-            o.dispose(r.lse);
-            pieces.push({ off: e.off, t: keep(r.out) });
-          }
-        }
         let att: Tensor;
-        if (pieces.length === 1 && pieces[0].t.shape[0] === N) att = pieces[0].t;
-        else {
-          att = keep(o.zeros([N, dim]));
-          for (const p of pieces) o.copyRows(att, p.off, p.t);
+        if (cached && noPrompts) {
+          // The cpu backends: every row (decode or continuation) straight against its slot's cache, one call.
+          att = keep(cached(q, this.kCache[l], this.vCache[l], { heads, blockRows: ctx, slots: rowSlots, lengths: rowKeys }));
+        } else {
+          const pieces: { off: number; t: Tensor }[] = [];
+          if (nd > 0) {
+            // Decoding: every slot is a batch entry of one call over the caches; slots not decoding see 1 key.
+            const qMap = new Int32Array(this.slots);
+            const keyLengths = new Int32Array(this.slots).fill(1);
+            const slotsOfRows = new Int32Array(nd);
+            for (let j = 0; j < nd; j++) {
+              const s = chunks[order[j]].slot;
+              qMap[s] = offs[j];
+              keyLengths[s] = this.lens[s] + 1;
+              slotsOfRows[j] = s;
+            }
+            const identity = nd === this.slots && slotsOfRows.every((s, j) => s === j) && N === nd;
+            const qAll = identity ? q : keep(o.embedding(q, idx(qMap)));
+            const spec: AttentionSpec = { batch: this.slots, heads, tq: 1, tk: ctx, keyLengths };
+            const r = o.attention(qAll, this.kCache[l], this.vCache[l], spec);
+            o.dispose(r.lse);
+            keep(r.out);
+            pieces.push({ off: 0, t: identity ? r.out : keep(o.embedding(r.out, idx(slotsOfRows))) });
+          }
+          if (multi.length > 0 && allFromStart) {
+            // Prompts: one padded call over the chunks' own K/V (pad rows repeat a chunk's last row, masked as keys).
+            const T = Math.max(...multi.map((e) => e.c.ids.length));
+            const single = multi.length === 1 && nd === 0;
+            const pad = new Int32Array(multi.length * T);
+            const unpad: number[] = [];
+            const keyLengths = new Int32Array(multi.length);
+            multi.forEach((e, b) => {
+              const len = e.c.ids.length;
+              keyLengths[b] = len;
+              for (let i = 0; i < T; i++) pad[b * T + i] = e.off + Math.min(i, len - 1);
+              for (let i = 0; i < len; i++) unpad.push(b * T + i);
+            });
+            const padIdx = single ? null : idx(pad);
+            const [qp, kp, vp] = [q, k, v].map((t) => (padIdx ? keep(o.embedding(t, padIdx)) : t));
+            const spec: AttentionSpec = { batch: multi.length, heads, tq: T, tk: T, keyLengths };
+            const r = o.attention(qp, kp, vp, spec);
+            o.dispose(r.lse);
+            keep(r.out);
+            const packed = single || unpad.length === multi.length * T ? r.out : keep(o.embedding(r.out, idx(unpad)));
+            pieces.push({ off: multi[0].off, t: packed });
+          } else {
+            // Continuations: each chunk attends to its slot's cached keys (its own rows were written above).
+            for (const e of multi) {
+              const len = e.c.ids.length;
+              const tk = e.p0 + len;
+              const qc = rowsOf(q, e.off, len);
+              const kc = rowsOf(this.kCache[l], e.c.slot * ctx, tk);
+              const vc = rowsOf(this.vCache[l], e.c.slot * ctx, tk);
+              const r = o.attention(qc, kc, vc, { batch: 1, heads, tq: len, tk });
+              o.dispose(r.lse);
+              pieces.push({ off: e.off, t: keep(r.out) });
+            }
+          }
+          if (pieces.length === 1 && pieces[0].t.shape[0] === N) att = pieces[0].t;
+          else {
+            att = keep(o.zeros([N, dim]));
+            for (const p of pieces) o.copyRows(att, p.off, p.t);
+          }
         }
         x = keep(o.add(x, keep(o.addBias(mm(att, L.wo.value, q8?.wo), L.bo.value))));
         const h2 = ln(x, L.ln2g.value, L.ln2b.value);

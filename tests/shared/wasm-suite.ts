@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mat, rand, runOnBoth, type CaseResult, type Tolerance } from '../../src/engine/conformance/harness.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { quantizeInt8 } from '../../src/engine/cpu/matmul.ts';
+import { cachedAttention } from '../../src/engine/cpu/cached-attention.ts';
 import { pickOp } from '../../src/engine/cpu/pick.ts';
 import { rowScatter } from '../../src/engine/cpu/row-scatter.ts';
 import type { AttentionSpec, MatmulOptions, Ops, Tensor } from '../../src/engine/types.ts';
@@ -322,6 +323,31 @@ const pickCases: KernelCase[] = [
   pickCase(5, 515, 1, 0.5, 'neginf'),
 ];
 
+// attentionCached (query rows straight against per-sequence KV cache blocks): rows of different blocks, key counts
+// from 1 to the whole block, skipped rows (0 keys), head sizes 32 / 5 / 1.
+const cachedCases: KernelCase[] = ([[4, 32, 3, 16, 9], [2, 5, 4, 7, 13], [3, 1, 2, 5, 6], [4, 32, 40, 64, 40]] as const).map(
+  ([heads, d, blocks, blockRows, rows]): KernelCase => ({
+    kernel: 'attentionCached',
+    name: `${rows} rows, ${heads} heads of ${d}, ${blocks} blocks of ${blockRows}`,
+    run: (ref: Ops, fast: Ops, rng: Rng) => {
+      const w = heads * d;
+      const slots = Int32Array.from({ length: rows }, (_, r) => (r * 5 + 1) % blocks);
+      const lengths = Int32Array.from({ length: rows }, (_, r) => (r === 2 ? 0 : 1 + ((r * 7) % blockRows)));
+      return runOnBoth(
+        ref,
+        fast,
+        { q: mat(rand(rng, rows * w, 2), rows, w), k: mat(rand(rng, blocks * blockRows * w, 2), blocks * blockRows, w), v: mat(rand(rng, blocks * blockRows * w), blocks * blockRows, w) },
+        (o, t) => {
+          const att = cachedAttention(o);
+          if (!att) throw new Error('no attentionCached on this backend');
+          return { out: att(t.q, t.k, t.v, { heads, blockRows, slots, lengths }) };
+        },
+        { atol: 2e-5, rtol: 1e-4 },
+      );
+    },
+  }),
+);
+
 // scatterRows (the decoder's KV-cache writes): rows of src to given rows of dst, the rest of dst untouched.
 const scatterCases: KernelCase[] = [[7, 5, 3], [40, 128, 40], [9, 1, 9]].map(([R, C, n]) => ({
   kernel: 'scatterRows',
@@ -338,6 +364,7 @@ const scatterCases: KernelCase[] = [[7, 5, 3], [40, 128, 40], [9, 1, 9]].map(([R
 }));
 
 export const WASM_KERNEL_CASES: readonly KernelCase[] = [
+  ...cachedCases,
   ...scatterCases,
   ...pickCases,
   ...int8Cases,

@@ -11,6 +11,7 @@ import { layernorm, layernormBackward } from './layernorm.ts';
 import { logprob, logprobBackward, logprobUnfused } from './logprob.ts';
 import { matmul, matmulInt8 } from './matmul.ts';
 import { sum, sumRows } from './reduce.ts';
+import { type CachedAttention, attentionCached } from './cached-attention.ts';
 import { type PickOp, pick } from './pick.ts';
 import { type RowScatter, checkScatterRows } from './row-scatter.ts';
 import { sample } from './sample.ts';
@@ -18,7 +19,7 @@ import { CpuTensor, anyData, f32, i32, newArray } from './tensor.ts';
 
 const copy = (d: AnyTypedArray): AnyTypedArray => d.slice();
 
-export function createCpuOps(): Ops & RowScatter & PickOp {
+export function createCpuOps(): Ops & RowScatter & PickOp & CachedAttention {
   return {
     tensor(data, shape) {
       const dtype = checkHostData('tensor', data, shape);
@@ -73,6 +74,7 @@ export function createCpuOps(): Ops & RowScatter & PickOp {
     gelu,
     geluBackward,
     attention,
+    attentionCached,
     attentionBackward,
     l2normalize,
     l2normalizeBackward,

@@ -16,6 +16,8 @@ export interface Kernels {
     d: number, scale: number, p0: number, p1: number, s: number, work: number, causal: number, lens: number): void;
   attentionDecode(q: number, k: number, v: number, out: number, lse: number, heads: number, tk: number, d: number,
     scale: number, b0: number, b1: number, s: number, lens: number): void;
+  attentionRows(q: number, k: number, v: number, out: number, heads: number, d: number, blockRows: number, scale: number,
+    slots: number, lens: number, s: number, r0: number, r1: number): void;
   attentionBackward(dout: number, q: number, k: number, v: number, out: number, lse: number, dq: number, dk: number,
     dv: number, heads: number, tq: number, tk: number, d: number, scale: number, p0: number, p1: number, ps: number,
     dps: number, work: number, causal: number, lens: number): void;
@@ -51,7 +53,7 @@ export type KernelName = Exclude<keyof Kernels, 'heapBase' | 'gemmScratchBytes' 
 /** Kernels a helper thread may be asked to run (by index into this list). */
 export const THREADED_KERNELS: readonly KernelName[] = [
   'gemm', 'logprobRows', 'logprobBackwardRows', 'attentionForward', 'attentionBackward', 'gelu', 'geluBackward', 'adamw',
-  'int8Gemm', 'sampleRows', 'pickRows', 'attentionDecode',
+  'int8Gemm', 'sampleRows', 'pickRows', 'attentionDecode', 'attentionRows',
 ];
 
 /** gemm paths (see assembly/gemm.ts). */

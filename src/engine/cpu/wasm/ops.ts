@@ -19,6 +19,7 @@ import type { AnyTypedArray, AttentionSpec, DType, Int8Weight, Ops, Tensor } fro
 import { embeddingBackward as refEmbeddingBackward } from '../embedding.ts';
 import { logprobUnfused as refLogprobUnfused } from '../logprob.ts';
 import { sum as refSum } from '../reduce.ts';
+import { type CachedAttention, checkCachedAttention } from '../cached-attention.ts';
 import { type PickOp, checkPick } from '../pick.ts';
 import { type RowScatter, checkScatterRows } from '../row-scatter.ts';
 import { CpuTensor, anyData } from '../tensor.ts';
@@ -31,7 +32,7 @@ const ALIGN_COLS = 16;
 
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
-export function createWasmOps(rt: WasmRuntime): Ops & RowScatter & PickOp {
+export function createWasmOps(rt: WasmRuntime): Ops & RowScatter & PickOp & CachedAttention {
   const k = rt.k;
 
   /** The tensor as one of ours, or the reference's error for a tensor of another backend. */
@@ -146,7 +147,7 @@ export function createWasmOps(rt: WasmRuntime): Ops & RowScatter & PickOp {
     return [ptr, bytes];
   };
 
-  const ops: Ops & RowScatter & PickOp = {
+  const ops: Ops & RowScatter & PickOp & CachedAttention = {
     // ---- memory -------------------------------------------------------------------------------------------
     tensor(data: AnyTypedArray, shape: readonly number[]): Tensor {
       const dtype = checkHostData('tensor', data, shape);
@@ -383,6 +384,37 @@ export function createWasmOps(rt: WasmRuntime): Ops & RowScatter & PickOp {
       rt.release(s0, sBytes);
       rt.release(lens, lensBytes);
       return { out, lse };
+    },
+    attentionCached(q, kCache, vCache, spec) {
+      const op = 'attentionCached';
+      const [rows, d] = checkCachedAttention(q, kCache, vCache, spec);
+      const [Q, K, V] = [own(op, q), own(op, kCache), own(op, vCache)];
+      const { heads, blockRows } = spec;
+      const out = fresh(q.shape);
+      out.view().fill(0);
+      if (rows === 0) return out;
+      const scale = Math.fround(spec.scale ?? 1 / Math.sqrt(d));
+      let keys = 0;
+      for (let r = 0; r < rows; r++) keys += spec.lengths[r];
+      const ib = rows * 4;
+      const slots = rt.alloc(2 * ib);
+      const lens = slots + ib;
+      rt.i32.set(spec.slots, slots >>> 2);
+      rt.i32.set(spec.lengths, lens >>> 2);
+      const sBytes = heads * blockRows * 4;
+      const s0 = rt.alloc(sBytes);
+      const s1 = rt.threads > 1 ? rt.alloc(sBytes) : s0;
+      try {
+        const args = (s: number): number[] => [Q.ptr, K.ptr, V.ptr, out.ptr, heads, d, blockRows, scale, slots, lens, s, 0, rows];
+        const chunk = chunking(rows, 2 * keys * heads * d, PARALLEL_MIN.attention, 1);
+        if (chunk === null) k.attentionRows(...(args(s0) as Parameters<typeof k.attentionRows>));
+        else rt.runChunked('attentionRows', args(s0), args(s1), { total: rows, chunk, start: 11, end: 12 });
+      } finally {
+        rt.release(s0, sBytes);
+        if (s1 !== s0) rt.release(s1, sBytes);
+        rt.release(slots, 2 * ib);
+      }
+      return out;
     },
     attentionBackward(dOut, q, kt, v, out, lse, spec: AttentionSpec) {
       const op = 'attentionBackward';

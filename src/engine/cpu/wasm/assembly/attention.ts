@@ -205,61 +205,89 @@ export function attentionDecode(
   q: usize, k: usize, v: usize, out: usize, lse: usize,
   heads: i32, tk: i32, d: i32, scale: f32, b0: i32, b1: i32, s: usize, lens: usize,
 ): void {
-  const width = heads * d;
-  const rowB = <usize>width * 4;
-  const d8 = d & ~7;
+  const rowB = <usize>(heads * d) * 4;
   for (let b = b0; b < b1; b++) {
-    const n = min(keyLen(lens, b, tk), tk);
-    const qb = q + <usize>b * rowB;
-    const kb = k + <usize>b * <usize>tk * rowB;
-    const vb = v + <usize>b * <usize>tk * rowB;
-    const ob = out + <usize>b * rowB;
-    // Scores: s[h * tk + j] = q_h . k_j,h.
-    for (let j = 0; j < n; j++) {
-      const kr = kb + <usize>j * rowB;
-      for (let h = 0; h < heads; h++) {
-        const ho = <usize>(h * d) * 4;
-        const qh = qb + ho;
-        const kh = kr + ho;
-        let s0 = f32x4.splat(0);
-        let s1 = f32x4.splat(0);
-        for (let p = 0; p < d8; p += 8) {
-          const o = <usize>p * 4;
-          s0 = f32x4.add(s0, f32x4.mul(v128.load(qh + o), v128.load(kh + o)));
-          s1 = f32x4.add(s1, f32x4.mul(v128.load(qh + o, 16), v128.load(kh + o, 16)));
-        }
-        let t = hsumDot(f32x4.add(s0, s1));
-        for (let p = d8; p < d; p++) t = t + load<f32>(qh + <usize>p * 4) * load<f32>(kh + <usize>p * 4);
-        store<f32>(s + <usize>(h * tk + j) * 4, t);
-      }
-    }
-    // Softmax per head (the same helpers as attentionForward).
+    const kb = <usize>b * <usize>tk * rowB;
+    oneQuery(q + <usize>b * rowB, k + kb, v + kb, out + <usize>b * rowB, lse + <usize>(b * heads) * 4, heads, d,
+      min(keyLen(lens, b, tk), tk), tk, scale, s);
+  }
+}
+
+/**
+ * Query rows [r0, r1) of q, each against its own block of the caches: row r sees the first lens[r] rows of block
+ * slots[r] (rows slots[r] * blockRows ...) of k and v (lens[r] = 0: the row is skipped, left as it is). The decoder
+ * calls it with every row's causal key count, so decode and continuation rows of any slots run in one call, straight
+ * from the KV caches. Each row: the attentionDecode expression. s: heads * blockRows floats of scratch.
+ */
+export function attentionRows(
+  q: usize, k: usize, v: usize, out: usize, heads: i32, d: i32, blockRows: i32, scale: f32, slots: usize, lens: usize,
+  s: usize, r0: i32, r1: i32,
+): void {
+  const rowB = <usize>(heads * d) * 4;
+  for (let r = r0; r < r1; r++) {
+    const n = load<i32>(lens + <usize>r * 4);
+    if (n <= 0) continue;
+    const kb = <usize>load<i32>(slots + <usize>r * 4) * <usize>blockRows * rowB;
+    oneQuery(q + <usize>r * rowB, k + kb, v + kb, out + <usize>r * rowB, 0, heads, d, n, blockRows, scale, s);
+  }
+}
+
+/**
+ * One query row (all heads) against the first n key/value rows at kb/vb: scores (dot path expression), softmax per
+ * head (the row helpers of attentionForward), outputs accumulated over ascending keys; lse per head when lse != 0.
+ */
+// @ts-ignore: decorator
+@inline
+function oneQuery(
+  qb: usize, kb: usize, vb: usize, ob: usize, lse: usize, heads: i32, d: i32, n: i32, sStride: i32, scale: f32, s: usize,
+): void {
+  const rowB = <usize>(heads * d) * 4;
+  const d8 = d & ~7;
+  // Scores: s[h * sStride + j] = q_h . k_j,h.
+  for (let j = 0; j < n; j++) {
+    const kr = kb + <usize>j * rowB;
     for (let h = 0; h < heads; h++) {
-      const row = s + <usize>(h * tk) * 4;
-      const m = scaleMax(row, n, scale);
-      const z = expSum(row, n, m);
-      scaleRow(row, n, <f32>(1 / z));
-      store<f32>(lse + <usize>(b * heads + h) * 4, <f32>(<f64>m + Math.log(z)));
+      const ho = <usize>(h * d) * 4;
+      const qh = qb + ho;
+      const kh = kr + ho;
+      let s0 = f32x4.splat(0);
+      let s1 = f32x4.splat(0);
+      for (let p = 0; p < d8; p += 8) {
+        const o = <usize>p * 4;
+        s0 = f32x4.add(s0, f32x4.mul(v128.load(qh + o), v128.load(kh + o)));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load(qh + o, 16), v128.load(kh + o, 16)));
+      }
+      let t = hsumDot(f32x4.add(s0, s1));
+      for (let p = d8; p < d; p++) t = t + load<f32>(qh + <usize>p * 4) * load<f32>(kh + <usize>p * 4);
+      store<f32>(s + <usize>(h * sStride + j) * 4, t);
     }
-    // Outputs: out_h = sum over ascending j of p_h,j * v_j,h, accumulated in the output row.
-    memory.fill(ob, 0, rowB);
-    for (let j = 0; j < n; j++) {
-      const vr = vb + <usize>j * rowB;
-      for (let h = 0; h < heads; h++) {
-        const ho = <usize>(h * d) * 4;
-        const pj = load<f32>(s + <usize>(h * tk + j) * 4);
-        const pv = f32x4.splat(pj);
-        const oh = ob + ho;
-        const vh = vr + ho;
-        let c = 0;
-        for (; c + 4 <= d; c += 4) {
-          const o = <usize>c * 4;
-          v128.store(oh + o, f32x4.add(v128.load(oh + o), f32x4.mul(pv, v128.load(vh + o))));
-        }
-        for (; c < d; c++) {
-          const o = <usize>c * 4;
-          store<f32>(oh + o, load<f32>(oh + o) + pj * load<f32>(vh + o));
-        }
+  }
+  // Softmax per head (the same helpers as attentionForward).
+  for (let h = 0; h < heads; h++) {
+    const row = s + <usize>(h * sStride) * 4;
+    const m = scaleMax(row, n, scale);
+    const z = expSum(row, n, m);
+    scaleRow(row, n, <f32>(1 / z));
+    if (lse != 0) store<f32>(lse + <usize>h * 4, <f32>(<f64>m + Math.log(z)));
+  }
+  // Outputs: out_h = sum over ascending j of p_h,j * v_j,h, accumulated in the output row.
+  memory.fill(ob, 0, rowB);
+  for (let j = 0; j < n; j++) {
+    const vr = vb + <usize>j * rowB;
+    for (let h = 0; h < heads; h++) {
+      const ho = <usize>(h * d) * 4;
+      const pj = load<f32>(s + <usize>(h * sStride + j) * 4);
+      const pv = f32x4.splat(pj);
+      const oh = ob + ho;
+      const vh = vr + ho;
+      let c = 0;
+      for (; c + 4 <= d; c += 4) {
+        const o = <usize>c * 4;
+        v128.store(oh + o, f32x4.add(v128.load(oh + o), f32x4.mul(pv, v128.load(vh + o))));
+      }
+      for (; c < d; c++) {
+        const o = <usize>c * 4;
+        store<f32>(oh + o, load<f32>(oh + o) + pj * load<f32>(vh + o));
       }
     }
   }

@@ -4,7 +4,7 @@
 // worker) can run on one shared memory at once.
 export { gemm, gemmPath, gemmScratchBytes } from './gemm';
 export { logprobRows, logprobBackwardRows } from './logprob';
-export { attentionForward, attentionBackward, attentionDecode } from './attention';
+export { attentionForward, attentionBackward, attentionDecode, attentionRows } from './attention';
 export { layernormRows, layernormBackwardRows, f64ToF32, l2normalizeRows, l2normalizeBackwardRows } from './norm';
 export { gelu, geluBackward, adamw, add, mul, scale, addBias, sumRows } from './pointwise';
 export { int8Gemm, int8Pack, int8PackedBytes, int8ScratchBytes } from './int8';
