@@ -69,11 +69,17 @@ export class ChartsView {
       if (!c) {
         const box = h('figure', { class: 'chart', 'data-testid': `chart-${spec.id}` }, h('figcaption', {}, h('strong', {}, spec.title), h('span', { class: 'hint' }, ` ${spec.hint}`)));
         this.grid.append(box);
+        box.style.width = `${width}px`;
         const plot = new uPlot({
           width,
           height: 170,
-          scales: { x: { time: false } },
-          axes: [{ label: 'step', size: 36 }, { size: 48 }],
+          scales: {
+            x: { time: false, range: (_u, lo, hi) => (lo === hi ? [lo - 1, hi + 1] : [lo, hi]) },
+            // Flat series (a fresh policy's zero reward) get a small range around their value, not uPlot's 0..100.
+            y: { range: (_u, lo, hi) => (hi - lo < 1e-9 ? [Math.min(0, lo), Math.max(lo + 1, hi + 0.1 * Math.abs(hi) || 1)] : [Math.min(0, lo), hi + 0.05 * (hi - lo)]) },
+          },
+          axes: [{ label: 'step', size: 36, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { size: 52 }],
+          legend: { live: false },
           cursor: { drag: { x: false, y: false } },
           series: [{ label: 'step' }, ...spec.series.map((se) => ({ label: se.label, stroke: se.colour, width: 2, dash: se.dash ? [6, 4] : undefined, points: { show: true, size: 5 }, spanGaps: true }))],
         }, data, box);
@@ -86,7 +92,10 @@ export class ChartsView {
   private resize(): void {
     const width = this.width();
     if (width <= 0) return;
-    for (const c of this.charts.values()) c.plot.setSize({ width, height: 170 });
+    for (const c of this.charts.values()) {
+      c.box.style.width = `${width}px`;
+      c.plot.setSize({ width, height: 170 });
+    }
   }
 
   refresh(): void {

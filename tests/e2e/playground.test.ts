@@ -247,7 +247,9 @@ describe.skipIf(!HAS_TRAINER)('playground with the training worker (tiny policy)
       expect(await page.getByTestId('traj-card').count()).toBeGreaterThan(0);
       expect(await page.getByTestId('advantage').count()).toBeGreaterThan(0);
       expect(await page.getByTestId('token').count()).toBeGreaterThan(0);
-      await page.screenshot({ path: `${SHOTS}/playground-live-step.png`, fullPage: true });
+      await page.screenshot({ path: `${SHOTS}/playground-live-step.png` });
+      await shot(page, 'panel-trajectories', 'playground-live-trajectories.png');
+      await shot(page, 'panel-credit', 'playground-live-credit.png');
       // Phase by phase: the button names the phase it runs, the timeline follows.
       const phase = page.getByTestId('step-phase');
       for (const p of ['rollout', 'judge', 'trim', 'regenerate', 'reward', 'advantage', 'update']) {
