@@ -14,6 +14,18 @@
 //     samples the next) against the same step of one slot, ms per generated token: the engine's share of a
 //     rollout without prefill, retrieval or tokenization (fastest of many steps).
 //   - decode-step-int8-vs-fp32 <preset> batch B|1: that step with int8 weights against fp32 weights.
+// Where the time goes (profiled on the 2-core machine, small preset, vocab 8000; see also decode-step):
+//   - batch-40 decode step: attention over the 40 per-sequence KV caches (each token reads its own cache: 4 layers
+//     x length x 1 KiB; 40 caches of a few hundred tokens overflow L2/L3, so it is bound by memory, and batching
+//     saves nothing on it), the LM head (40 x 128 x 8000), the 24 layer matmuls, then the pick (softmax sampling
+//     over 40 x 8000) -- before this work the pick ran the TypeScript reference (~30% of the step), attention ran
+//     pair by pair (~25%), int8 matmuls ran the TypeScript reference, and the K/V writes cost 320 small ops a step.
+//   - one-sequence step: ~100 op calls of microseconds each (GEMVs of cache-resident weights: 2 MB int8 / 8 MB
+//     fp32 fit L3, so GEMV already runs at ~1/2 of GEMM speed) plus the 128 x 8000 GEMV.
+//   - a rollout also prefills as many prompt and observation tokens as it generates (batched matmuls in both modes).
+//   So on 2 cores batching gains ~2x on the matmuls and amortizes per-op overhead, but not attention or prefill:
+//   the 10x of the issue is out of reach for a model this small (it comes from weight-bandwidth-bound GEMV, which
+//   a 2M-parameter policy does not have).
 // Timing on a shared 2-core machine: the rollout cases run each side --reps times (default 2), interleaved, and
 // report the fastest run of each; the lines carry the process CPU time per token (cpu_ms_per_token, both threads)
 // and the 1-minute load average before and after, so a run disturbed by other processes can be told apart.

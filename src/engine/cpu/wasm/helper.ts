@@ -7,6 +7,9 @@
 // (row, column, (batch, head) pair, element) independently of the others, so the result does not depend on who
 // ran which chunk.
 //
+// A job the helper has not claimed by the time the calling thread has run all its chunks is withdrawn (CTRL_STATE):
+// on a busy machine the helper may be runnable but not running, and the caller does not wait for it then.
+//
 // Control block (Int32Array over a SharedArrayBuffer), see CTRL_*; arguments in a Float64Array (pointers and
 // f32/f64 scalars are exact in float64), followed by the per-unit byte offsets. FN < 0 asks the helper to exit.
 // A chunk [s, e) of a job with `total` units runs the kernel on the job's arguments with: args[START] = s,
@@ -26,7 +29,15 @@ export const CTRL_COUNT = 10;
 export const CTRL_NOFF = 11;
 export const CTRL_OFF = 12;
 export const MAX_OFFSETS = 4;
-export const CTRL_WORDS = CTRL_OFF + MAX_OFFSETS;
+/**
+ * Who runs the published job: its tag (seq & TAG_MASK) while unclaimed, tag | CLAIMED once the helper took it, 0 once
+ * the calling thread withdrew it (it ran every chunk before the helper woke up: it does not wait for a thread that
+ * is not scheduled; the helper, when it wakes, sees the withdrawal and leaves the job alone).
+ */
+export const CTRL_STATE = CTRL_OFF + MAX_OFFSETS;
+export const CTRL_WORDS = CTRL_STATE + 1;
+export const TAG_MASK = 0x3fffffff;
+export const CLAIMED = 0x40000000;
 export const MAX_ARGS = 32;
 /** Float64 slots of the argument block: the arguments, then one byte offset per unit for each offset argument. */
 export const ARG_SLOTS = MAX_ARGS + MAX_OFFSETS;
@@ -70,6 +81,9 @@ function serve(m, post) {
     seen = Atomics.load(ctrl, ${CTRL_JOB});
     const fn = Atomics.load(ctrl, ${CTRL_FN});
     if (fn < 0) break;
+    const tag = seen & ${TAG_MASK};
+    // Withdrawn (the caller ran it all) or already replaced by a newer job (the loop sees that one next).
+    if (Atomics.compareExchange(ctrl, ${CTRL_STATE}, tag, tag | ${CLAIMED}) !== tag) continue;
     try {
       const n = ctrl[${CTRL_NARGS}];
       const base = new Array(n);

@@ -6,7 +6,8 @@ import { ShapeError } from '../../errors.ts';
 import type { DType } from '../../types.ts';
 import {
   ARG_SLOTS, CTRL_CHUNK, CTRL_COUNT, CTRL_DONE, CTRL_END, CTRL_ERROR, CTRL_FN, CTRL_JOB, CTRL_NARGS, CTRL_NEXT,
-  CTRL_NOFF, CTRL_OFF, CTRL_START, CTRL_TOTAL, CTRL_WORDS, MAX_ARGS, MAX_OFFSETS, type HelperHandle, isNode, startHelper,
+  CTRL_NOFF, CTRL_OFF, CTRL_START, CTRL_STATE, CTRL_TOTAL, CTRL_WORDS, MAX_ARGS, MAX_OFFSETS, TAG_MASK, type HelperHandle,
+  isNode, startHelper,
 } from './helper.ts';
 import { type KernelName, type Kernels, THREADED_KERNELS, kernelModule } from './kernels.ts';
 
@@ -102,8 +103,10 @@ export class WasmRuntime {
   private args: Float64Array | null = null;
   private seq = 0;
   private closed = false;
-  /** Jobs the helper thread has run (for tests and diagnostics). */
+  /** Jobs published to the helper thread (for tests and diagnostics). */
   helperJobs = 0;
+  /** Of those, jobs the calling thread finished alone and withdrew before the helper claimed them. */
+  withdrawn = 0;
   refs = 0;
 
   private constructor(
@@ -304,8 +307,13 @@ export class WasmRuntime {
     ctrl[CTRL_ERROR] = 0;
     Atomics.store(ctrl, CTRL_NEXT, 0);
     Atomics.store(ctrl, CTRL_FN, index);
-    const seq = (this.seq = (this.seq + 1) | 0);
+    let seq = this.seq;
+    do seq = (seq + 1) | 0;
+    while ((seq & TAG_MASK) === 0);
+    this.seq = seq;
+    const tag = seq & TAG_MASK;
     this.helperJobs++;
+    Atomics.store(ctrl, CTRL_STATE, tag);
     Atomics.store(ctrl, CTRL_JOB, seq);
     Atomics.notify(ctrl, CTRL_JOB);
     let failure: unknown = null;
@@ -320,7 +328,10 @@ export class WasmRuntime {
       failure = e;
       Atomics.store(ctrl, CTRL_NEXT, 1 << 30); // leave the rest to nobody: the op fails anyway
     }
-    this.waitDone(seq, performance.now() - t0);
+    // Not claimed yet: withdraw it (the helper will leave it alone) instead of waiting for a thread that may not
+    // even be scheduled; claimed: wait for its chunk.
+    if (Atomics.compareExchange(ctrl, CTRL_STATE, tag, 0) !== tag) this.waitDone(seq, performance.now() - t0);
+    else this.withdrawn++;
     if (failure) throw failure;
     if (Atomics.load(ctrl, CTRL_ERROR) !== 0) throw new Error(`cpu (wasm): ${name} failed on the helper thread`);
   }
