@@ -25,7 +25,8 @@ import { option } from './args.ts';
 
 export const TRAIN_USAGE = [
   'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
-  '      [--eval-every N] [--save-every N] [--resume DIR] [--example-step FILE] --out DIR',
+  '      [--questions N] [--eval-every N] [--save-every N] [--resume DIR] --out DIR',
+  '  train --preset search-r2 --example-step FILE   one real step on the shipped checkpoint, its StepRecord JSON to FILE',
   `  presets: ${PRESET_NAMES.join(', ')}`,
   '  writes DIR/metrics.jsonl, DIR/trajectories.jsonl, DIR/last-step.json, DIR/checkpoints/step-N/, DIR/policy.safetensors',
 ].join('\n');
@@ -107,7 +108,11 @@ async function run(args: string[]): Promise<number> {
     const overrides: Partial<TrainConfig> = { seeds: { init: seed, data: seed, sampling: seed }, backend: (option(args, 'backend') ?? 'cpu') as TrainConfig['backend'] };
     if (option(args, 'steps')) overrides.steps = intOpt(args, 'steps', 1, 1);
     if (option(args, 'eval-every')) overrides.evalEvery = intOpt(args, 'eval-every', 0);
-    if (example) overrides.steps = 1;
+    if (option(args, 'questions')) overrides.questionsPerStep = intOpt(args, 'questions', 1, 1);
+    if (example) {
+      overrides.steps = 1;
+      overrides.questionsPerStep ??= 2; // a step the page can load quickly (~1-2 MB of JSON)
+    }
     config = presetConfig(preset, model, overrides);
   }
   const backend = await backendFor(config.backend);
