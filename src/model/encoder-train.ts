@@ -4,10 +4,11 @@
 // Data, regenerated every epoch from the seed, as groups of one query and its positive passages:
 //   - question groups: (query: question, passages: its supporting passages) from the TRAIN parts of the training
 //     splits (nq, hotpotqa, as Search-R1); a two-hop question has both hops' passages as positives;
-//   - corpus groups, so every passage of the corpus is seen: 1 + floor((sentences - 1) / 3) pseudo-queries per
-//     passage per epoch (a country passage holds a dozen facts), each the title, the title plus a random span of
-//     one of its sentences, or such a span alone (unsupervised, as E5's title/passage and cropping pairs); 10% of
-//     them name two passages (two titles and a span) and have both as positives, as a comparison question does.
+//   - corpus groups, so every passage of the corpus is seen: one pseudo-query per sentence per epoch for long
+//     passages (6+ sentences: a country passage states a dozen facts), else 1 + floor((sentences - 1) / 3); each
+//     is the title, the title plus a random span of one of its sentences, or such a span alone (unsupervised, as
+//     E5's title/passage and cropping pairs); 20% of them name two passages (two titles and a span) and have both
+//     as positives, as a comparison question does.
 // Batches: up to B groups, formed from windows of 32 batches sorted by passage length and cut so that the passage
 // side holds at most `tokenBudget` tokens (long passages come in smaller batches), then shuffled.
 // Loss (InfoNCE with in-batch negatives): one row per (group, positive), -log softmax over the batch's passages of
@@ -51,7 +52,7 @@ export interface EncoderTrainOptions {
    * the question, and training toward it pulls queries to hub passages (the few countries); 'all' keeps every one.
    */
   questionPositives?: 'named' | 'all';
-  /** Share of corpus pseudo-queries that name two passages (default 0.1). */
+  /** Share of corpus pseudo-queries that name two passages (default 0.2). */
   pairShare?: number;
   /** Peak learning rate (default 1e-3). */
   lr?: number;
@@ -113,29 +114,38 @@ function sentencesOf(text: string): string[] {
   return text.split(/(?<=[.;?!])\s+/).filter((s) => s.trim().length > 0);
 }
 
-/** A random span (2 words or more) of a random sentence, without the pronouns "It"/"Its". */
-function randomSpan(sentences: readonly string[], rng: Rng): string {
-  const words = sentences[rng.int(sentences.length)].replace(/[.;?!]$/, '').split(/\s+/);
+/** A random span (2 words or more) of a sentence (random unless `which` is given), without "It"/"Its". */
+function randomSpan(sentences: readonly string[], rng: Rng, which?: number): string {
+  const words = sentences[which ?? rng.int(sentences.length)].replace(/[.;?!]$/, '').split(/\s+/);
   const len = 2 + rng.int(Math.max(1, words.length - 1));
   const start = rng.int(Math.max(1, words.length - len + 1));
   return words.slice(start, start + len).filter((w) => w !== 'It' && w !== 'Its').join(' ');
 }
 
-/** A pseudo-query for a passage: the title, the title and a span of a sentence, or a span alone. */
-export function pseudoQuery(contents: string, rng: Rng): string {
+/**
+ * A pseudo-query for a passage: the title, the title and a span of a sentence, or a span alone. `sentence` picks
+ * the sentence (taken modulo the sentence count); random otherwise.
+ */
+export function pseudoQuery(contents: string, rng: Rng, sentence?: number): string {
   const { title, text } = splitContents(contents);
   const sentences = sentencesOf(text);
   const shortTitle = rng.next() < 0.5 ? title.replace(/\s*\([^)]*\)\s*$/, '') : title;
   const r = rng.next();
   if (r < 0.25 || sentences.length === 0) return shortTitle;
-  const span = randomSpan(sentences, rng);
+  const span = randomSpan(sentences, rng, sentence === undefined ? undefined : sentence % sentences.length);
   return r < 0.65 ? `${shortTitle} ${span}` : span || shortTitle;
 }
 
-/** Pseudo-queries per passage per epoch: one, plus one per 3 further sentences (long passages hold many facts). */
+/** Passages with at least this many sentences get one pseudo-query per sentence per epoch. */
+const LONG_PASSAGE = 6;
+
+/**
+ * Pseudo-queries per passage per epoch: one per sentence for long passages (a country passage states a dozen
+ * facts, each a question's answer), else one plus one per 3 further sentences.
+ */
 export function pseudoQueriesPerEpoch(contents: string): number {
   const n = sentencesOf(splitContents(contents).text).length;
-  return 1 + Math.floor(Math.max(0, n - 1) / 3);
+  return n >= LONG_PASSAGE ? n : 1 + Math.floor(Math.max(0, n - 1) / 3);
 }
 
 /** One query with its positive passages (two for a two-entity pseudo-query or a multi-hop question). */
@@ -158,6 +168,12 @@ function epochGroups(
   const groups: Group[] = qgroups.map((g) => ({ query: g.query, positives: [...g.positives] }));
   for (let i = 0; i < passages.length; i++) {
     const k = pseudoQueriesPerEpoch(passages[i].contents);
+    // The sentences the spans come from: a random order, each once before any twice.
+    const order = Array.from({ length: k }, (_, j) => j);
+    for (let j = k - 1; j > 0; j--) {
+      const x = rng.int(j + 1);
+      [order[j], order[x]] = [order[x], order[j]];
+    }
     for (let j = 0; j < k; j++) {
       if (rng.next() < pairShare) {
         const same = byKind.get(kindOf(passages[i].id)) ?? [];
@@ -168,7 +184,7 @@ function epochGroups(
         const span = rng.next() < 0.5 ? randomSpan(sentencesOf(splitContents(passages[i].contents).text).concat([a]), rng) : '';
         const query = rng.next() < 0.5 ? `${a} ${span} ${b}` : `${span} ${b} ${a}`;
         groups.push({ query: query.replace(/\s+/g, ' ').trim(), positives: [i, other] });
-      } else groups.push({ query: pseudoQuery(passages[i].contents, rng), positives: [i] });
+      } else groups.push({ query: pseudoQuery(passages[i].contents, rng, order[j]), positives: [i] });
     }
   }
   for (let i = groups.length - 1; i > 0; i--) {
@@ -264,7 +280,7 @@ export async function trainEncoder(
     if (!byKind.has(k)) byKind.set(k, []);
     byKind.get(k)!.push(i);
   });
-  const pairShare = opts.pairShare ?? 0.1;
+  const pairShare = opts.pairShare ?? 0.2;
   // Passage lengths in tokens (capped at maxLen), for batching by a token budget.
   const passageTokens = passages.map((p) => tokenizer.encode(PASSAGE_PREFIX + p.contents, config.maxLen).length);
   const tokenBudget = opts.tokenBudget ?? 96 * 64;

@@ -55,7 +55,7 @@ export const ENCODER_PRESETS = {
 export type EncoderPreset = keyof typeof ENCODER_PRESETS;
 
 /** Default optimizer steps of `encoder train` per preset (small: about 10 minutes on 2 CPU cores). */
-export const ENCODER_TRAIN_STEPS: Record<EncoderPreset, number> = { tiny: 200, small: 1700 };
+export const ENCODER_TRAIN_STEPS: Record<EncoderPreset, number> = { tiny: 200, small: 1400 };
 
 /** Thrown for a config that cannot describe a BERT encoder; the message names the file and the field. */
 export class EncoderConfigError extends Error {
