@@ -129,7 +129,7 @@ async function run(args: string[]): Promise<number> {
     }
     if (example) {
       const rec = await trainer.step();
-      writeFileSync(example, `${JSON.stringify({ config: trainer.config, warmStart: models.origin, record: rec })}\n`);
+      writeFileSync(example, `${JSON.stringify({ ...rec, config: trainer.config, warmStart: models.origin })}\n`); // a StepRecord (extra fields: how it was made)
       log(`wrote ${example} (${(statSync(example).size / 1e6).toFixed(2)} MB)`);
       console.log(JSON.stringify({ example: example, step: rec.step, preset: config.preset, seconds: r4(rec.metrics.seconds), em: rec.metrics.em, reward: rec.metrics.reward, trajectories: rec.metrics.trajectories, refine_rate: rec.metrics.refineRate }));
       return 0;

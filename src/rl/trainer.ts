@@ -134,7 +134,6 @@ export class Trainer {
   private readonly judge: ProcessJudge;
   private readonly goldJudge = goldEvidenceJudge();
   private readonly onEvent: (e: TrainerEvent) => void;
-  private readonly byId = new Map<string, SplitQuestion>();
   readonly questions: SplitQuestions;
 
   constructor(init: TrainerInit) {
@@ -156,8 +155,6 @@ export class Trainer {
     if (pool.length === 0) throw new Error('Trainer: the world has no training questions (nq/train, hotpotqa/train)');
     const ordered = shuffle(stream(this.config.seeds.data, 'train-pool'), pool); // pool is our own copy
     this.pool = this.config.trainSubset ? ordered.slice(0, this.config.trainSubset) : ordered;
-    for (const splitQs of Object.entries(init.questions))
-      for (const part of Object.values(splitQs[1])) for (const q of part) this.byId.set(q.id, { ...q, split: splitQs[0] });
     this.optimizer = new AdamW(this.backend.ops, this.policy.params, { lr: this.config.lr, weightDecay: 0 });
   }
 
@@ -329,7 +326,8 @@ export class Trainer {
       st.judgeRecords.push({ kind: 'judge', trajectoryId: t.id, ids: j.ids, choice: d.accept ? 'accept' : 'reject', logprob: d.accept ? j.logprobAccept : j.logprobReject, round: st.round });
       return { trajectoryId: t.id, alpha: j.alpha, accept: d.accept, draw: d.draw, round: st.round };
     });
-    if (st.rejected.length === 0) st.next = 'reward';
+    // Round 1 always shows trim and regenerate (empty when nothing was rejected); later rounds only when needed.
+    if (st.rejected.length === 0 && st.round > 1) st.next = 'reward';
     return { type: 'phase', step: st.step, phase: 'judge', seconds: 0, decisions, skipped: false };
   }
 
