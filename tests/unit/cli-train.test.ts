@@ -1,0 +1,98 @@
+// The CLI contract of DESIGN 9 for train, ablate and export, run in-process on the tiny world: the files they
+// promise, the last stdout line one JSON object, bad input refused with the allowed values.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { buildWorld } from '../../src/world/build.ts';
+import { writeWorld } from '../../src/world/format.ts';
+import { loadSources } from '../../src/world/sources.ts';
+
+let dir: string;
+let worldDir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cli-train-'));
+  worldDir = join(dir, 'world');
+  writeWorld(worldDir, buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the CLI; returns its exit code, the last stdout line parsed, and stderr. */
+async function cli(args: string[]): Promise<{ code: number; last: Record<string, unknown> | null; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    const code = await main(args);
+    const lastLine = out.at(-1);
+    return { code, last: lastLine ? (JSON.parse(lastLine) as Record<string, unknown>) : null, err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+describe('cli', () => {
+  it('train writes metrics, trajectories, a resumable checkpoint and the policy', async () => {
+    const out = join(dir, 'run');
+    const r = await cli(['train', '--preset', 'search-r2', '--model', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '2', '--seed', '3', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.last).toMatchObject({ preset: 'search-r2', steps: 2, out });
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; trajectories: number });
+    expect(lines.map((m) => m.step)).toEqual([1, 2]);
+    expect(lines[0].trajectories).toBeGreaterThanOrEqual(10);
+    expect(readFileSync(join(out, 'trajectories.jsonl'), 'utf8').trim().split('\n')).toHaveLength(20);
+    for (const f of ['last-step.json', 'policy.safetensors', 'checkpoints/step-0002/state.safetensors', 'checkpoints/step-0002/run.json']) expect(existsSync(join(out, f))).toBe(true);
+    // Resume for one more step.
+    const r2 = await cli(['train', '--resume', join(out, 'checkpoints', 'step-0002'), '--world', worldDir, '--steps', '3', '--out', out]);
+    expect(r2.code).toBe(0);
+    expect(r2.last).toMatchObject({ steps: 3 });
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
+  it('train refuses an unknown preset, naming the allowed ones', async () => {
+    const r = await cli(['train', '--preset', 'search-r3', '--out', join(dir, 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown preset "search-r3".*search-r1, search-r1\+meta-refiner/);
+  });
+
+  it('ablate --suite smoke writes results.json, .csv and .md', async () => {
+    const out = join(dir, 'ablate');
+    const r = await cli(['ablate', '--suite', 'smoke', '--steps', '1', '--world', worldDir, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.last).toMatchObject({ suite: 'smoke', steps: 1 });
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { rows: { preset: string; average: { mean: number }; em: Record<string, unknown>; trajectories_per_step: number; seconds_per_step: number; refine_rate: number }[]; quality: unknown };
+    expect(res.rows.map((x) => x.preset)).toEqual(['search-r1', 'search-r2']);
+    for (const row of res.rows) {
+      expect(Object.keys(row.em)).toHaveLength(7);
+      expect(row.trajectories_per_step).toBeGreaterThan(0);
+      expect(row.seconds_per_step).toBeGreaterThan(0);
+    }
+    expect(res.rows[0].refine_rate).toBe(0);
+    expect(res.quality).not.toBeNull();
+    expect(readFileSync(join(out, 'results.csv'), 'utf8').split('\n')[0]).toMatch(/^preset,seeds,em_nq,/);
+    expect(readFileSync(join(out, 'results.md'), 'utf8')).toMatch(/\| Method \| NQ \| TriviaQA \|/);
+  });
+
+  it('ablate refuses an unknown suite', async () => {
+    const r = await cli(['ablate', '--suite', 'big', '--out', join(dir, 'y')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/smoke or paper/);
+  });
+
+  it('export --format search-r1 writes data, corpus and a launch config', async () => {
+    const out = join(dir, 'export');
+    const r = await cli(['export', '--format', 'search-r1', '--world', worldDir, '--out', out]);
+    expect(r.code).toBe(0);
+    for (const f of ['data/corpus.jsonl', 'data/train.jsonl', 'data/test.jsonl', 'data/nq/train.jsonl', 'launch/config.json', 'launch/train_grpo.sh']) expect(existsSync(join(out, f))).toBe(true);
+    const cfg = JSON.parse(readFileSync(join(out, 'launch/config.json'), 'utf8')) as { actor_rollout_ref: { rollout: { n_agent: number } } };
+    expect(cfg.actor_rollout_ref.rollout.n_agent).toBe(5);
+    const first = JSON.parse(readFileSync(join(out, 'data/train.jsonl'), 'utf8').split('\n')[0]) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual(['id', 'question', 'golden_answers', 'data_source', 'metadata']);
+  });
+});
