@@ -100,7 +100,10 @@ export interface TrainAssets {
   /** A directory URL holding world.json, corpus.jsonl and <split>/<part>.jsonl (world build's layout). */
   worldUrl?: string;
   checkpoint?: Uint8Array;
+  /** Default: the shipped small policy for model 'small'/'base'; model 'tiny' starts fresh unless this is given. */
   checkpointUrl?: string;
+  /** Start from a fresh policy of config.model (seeds.init) whatever is shipped. */
+  freshPolicy?: boolean;
   /** IndexedDB database for saved runs (default "search-r2"; tests use their own). */
   dbName?: string;
 }

@@ -9,6 +9,7 @@ import type { Backend } from '../engine/types.ts';
 import type { PhaseEvent, StepRecord, TrainerEvent } from '../rl/events.ts';
 import { parseRunState, restoreRunState, saveRunState, MemoryRunStore, type RunStore } from '../rl/run-state.ts';
 import { IdbRunStore } from '../rl/run-store-idb.ts';
+import { validateConfig } from '../rl/presets.ts';
 import { runSuite } from '../rl/suite.ts';
 import type { Trainer } from '../rl/trainer.ts';
 import { type CheckpointAsset, createTrainer, type LoadedModels, type WorldAssets } from '../rl/trainer-setup.ts';
@@ -126,6 +127,7 @@ function build(config: TrainConfig): void {
 const api: TrainerWorkerApi = {
   async init(config, onEvent, assets: TrainAssets = {}) {
     emit = onEvent;
+    validateConfig(config); // bad knobs are refused before anything loads
     dbName = assets.dbName;
     if (!backend) {
       backend = config.backend === 'cpu' ? await createBackend('cpu') : await createBestBackend();
@@ -140,11 +142,13 @@ const api: TrainerWorkerApi = {
     emit({ type: 'progress', what: 'world', done: 1, total: 1 });
     emit({ type: 'progress', what: 'checkpoint', done: 0, total: 1 });
     const url = assets.checkpointUrl ?? `${base()}policy/model.safetensors`;
-    const bytes = assets.checkpoint ?? (await fetchBytes(url));
+    // The shipped checkpoint is the small policy: a tiny run starts fresh unless a checkpoint is given explicitly.
+    const useShipped = !assets.freshPolicy && (config.model !== 'tiny' || assets.checkpointUrl !== undefined);
+    const bytes = assets.freshPolicy ? null : (assets.checkpoint ?? (useShipped ? await fetchBytes(url) : null));
     checkpoint = bytes ? { bytes, source: assets.checkpoint ? 'given bytes' : url } : null;
     emit({ type: 'progress', what: 'checkpoint', done: 1, total: 1 });
     build(config);
-    if (!checkpoint) emit({ type: 'status', state: 'idle', message: `no warm-start checkpoint at ${url}: training a ${models?.origin}` });
+    if (!checkpoint) emit({ type: 'status', state: 'idle', message: useShipped ? `no warm-start checkpoint at ${url}: training a ${models?.origin}` : `training a ${models?.origin}` });
     const t = mustTrainer();
     emit({ type: 'status', state: 'idle' });
     return { backend: backend.info, questions: t.pool.length, parameters: t.policy.parameterCount };
