@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { SUITES } from '../rl/presets.ts';
 import { resultsCsv, resultsMarkdown, runSuite } from '../rl/suite.ts';
 import { option } from './args.ts';
-import { backendFor, intOpt, loadCheckpointFor, loadWorldFor, log } from './train.ts';
+import { backendFor, intOpt, loadCheckpointFor, loadWorldFor, log, retrieverFor } from './train.ts';
 
 export const ABLATE_USAGE =
-  'ablate --suite paper|smoke [--seeds K] [--steps N] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu] [--eval-refiner] --out DIR';
+  'ablate --suite paper|smoke [--seeds K] [--steps N] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu] [--retriever bm25|e5 [--encoder PATH]] [--eval-refiner] --out DIR';
 
 export async function ablate(args: string[]): Promise<number> {
   try {
@@ -33,11 +33,13 @@ export async function ablate(args: string[]): Promise<number> {
     try {
       const world = loadWorldFor(option(args, 'world'), spec.schedule);
       const checkpoint = loadCheckpointFor(option(args, 'checkpoint'), spec.schedule);
+      const retriever = await retrieverFor(args, backend, world);
       log(`ablate ${suite}: ${spec.presets.length} presets x ${seeds} seed(s) x ${steps} steps; ${backend.info.adapter}; world ${world.source}; warm start ${checkpoint?.source ?? 'fresh policy'}`);
       const r = await runSuite(suite, { seeds, steps, evalRefiner: args.includes('--eval-refiner') }, {
         backend,
         world,
         checkpoint,
+        ...(retriever ? { retriever } : {}),
         log: (l) => log(`ablate: ${l}`),
         onProgress: (p) => log(`ablate: run ${p.done + 1}/${p.total}: ${p.preset} seed ${p.seed}${p.etaSeconds !== null ? ` (about ${Math.round(p.etaSeconds)} s left)` : ''}`),
       });

@@ -9,6 +9,7 @@
 // when present; --model tiny uses the tiny world (seed 0) and a fresh tiny policy unless --checkpoint is given.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { corpusRetriever, type PassageRetriever } from '../agent/rollout.ts';
 import { createBackend } from '../engine/create.ts';
 import type { Backend } from '../engine/types.ts';
 import { savePolicy } from '../model/policy.ts';
@@ -25,7 +26,7 @@ import { option } from './args.ts';
 
 export const TRAIN_USAGE = [
   'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
-  '      [--questions N] [--eval-every N] [--save-every N] [--resume DIR] --out DIR',
+  '      [--questions N] [--eval-every N] [--save-every N] [--resume DIR] [--retriever bm25|e5 [--encoder PATH]] --out DIR',
   '  train --preset search-r2 --example-step FILE   one real step on the shipped checkpoint, its StepRecord JSON to FILE',
   `  presets: ${PRESET_NAMES.join(', ')}`,
   '  writes DIR/metrics.jsonl, DIR/trajectories.jsonl, DIR/last-step.json, DIR/checkpoints/step-N/, DIR/policy.safetensors',
@@ -75,6 +76,19 @@ export async function backendFor(kind: string | undefined): Promise<Backend> {
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
+/** --retriever bm25 (default; null here: the trainer builds BM25 top-k) | e5 [--encoder PATH] [--index-dir DIR]. */
+export async function retrieverFor(args: string[], backend: Backend, world: WorldAssets): Promise<PassageRetriever | null> {
+  const kind = option(args, 'retriever') ?? 'bm25';
+  if (kind === 'bm25') return null;
+  if (kind !== 'e5') throw new Error(`--retriever must be bm25 or e5, got "${kind}"`);
+  const { loadEncoderRetriever } = await import('../retrieval/encoder-retriever.ts');
+  const { openDenseRetriever } = await import('./retrieval.ts');
+  const encoder = await loadEncoderRetriever(option(args, 'encoder'), { backend });
+  const dense = await openDenseRetriever(encoder, backend, world.corpus, option(args, 'index-dir') ?? 'indexes');
+  log(`retriever: ${encoder.id} dense top-k over ${world.corpus.length} passages`);
+  return corpusRetriever(dense, world.corpus);
+}
+
 export async function train(args: string[]): Promise<number> {
   try {
     return await run(args);
@@ -119,7 +133,8 @@ async function run(args: string[]): Promise<number> {
   try {
     const world = loadWorldFor(option(args, 'world'), config.model);
     const checkpoint = loadCheckpointFor(option(args, 'checkpoint'), config.model);
-    const { trainer, models } = createTrainer({ config, backend, world, checkpoint, onEvent: (e) => {
+    const retriever = await retrieverFor(args, backend, world);
+    const { trainer, models } = createTrainer({ config, backend, world, checkpoint, ...(retriever ? { retriever } : {}), onEvent: (e) => {
       if (e.type === 'eval') log(`eval step ${e.step} ${e.split}: em ${e.em.toFixed(3)} (n ${e.n})`);
     } });
     log(`train ${config.preset}: ${backend.info.adapter}; ${models.origin}, ${trainer.policy.parameterCount} parameters; world ${world.source}; ${trainer.pool.length} training questions; ${config.questionsPerStep} x ${config.groupSize} rollouts per step, ${config.steps} steps; rollouts ${trainer.config.rolloutWeights}`);

@@ -4,7 +4,7 @@
 // Bamboogle) averages and the overall average, each as mean and 95% interval across seeds; plus trajectories and
 // seconds per step, refine rate and the covariance terms (DESIGN 4.5). The trajectory-quality report pairs the
 // Search-R1 and Search-R2 rows' test trajectories (first seed). Runs the same in Node (cli ablate) and in the worker.
-import type { Rollout } from '../agent/rollout.ts';
+import type { PassageRetriever, Rollout } from '../agent/rollout.ts';
 import type { Backend } from '../engine/types.ts';
 import type { SuiteProgress, TrainPresetName } from '../worker/train-protocol.ts';
 import type { SplitName } from '../world/types.ts';
@@ -27,6 +27,8 @@ export interface SuiteDeps {
   backend: Backend;
   world: WorldAssets;
   checkpoint: CheckpointAsset | null;
+  /** Default: BM25 top-k over the corpus. */
+  retriever?: PassageRetriever;
   onProgress?: (p: SuiteProgress) => void;
   onEvent?: (e: TrainerEvent) => void;
   log?: (line: string) => void;
@@ -119,7 +121,11 @@ export async function runSuite(name: 'smoke' | 'paper', opts: SuiteOptions, deps
         ...(spec.questionsPerStep ? { questionsPerStep: spec.questionsPerStep } : {}),
         ...(spec.trainSubset ? { trainSubset: spec.trainSubset } : {}),
       });
-      const { trainer } = createTrainer({ config, backend: deps.backend, world: deps.world, checkpoint: deps.checkpoint, ...(deps.onEvent ? { onEvent: deps.onEvent } : {}) });
+      const { trainer } = createTrainer({
+        config, backend: deps.backend, world: deps.world, checkpoint: deps.checkpoint,
+        ...(deps.retriever ? { retriever: deps.retriever } : {}),
+        ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
+      });
       try {
         for (let s = 0; s < steps; s++) {
           if (deps.shouldStop?.()) break;
