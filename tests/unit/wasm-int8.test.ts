@@ -1,6 +1,7 @@
 // The WASM int8-weight matmul beyond matching the reference (tests/shared/wasm-suite.ts): every output row has the
 // same bits whatever else is in the call (batched decoding equals one sequence at a time), however the columns are
-// split between the threads, and the cached panel copy of a weight follows writes to its q tensor.
+// split between the threads, whether it takes the int8 kernel (< 16 rows) or the fp32 gemm on the exact f32 copy
+// (16+ rows), and the cached copies of a weight follow writes to its q tensor.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quantizeInt8 } from '../../src/engine/cpu/matmul.ts';
 import { PARALLEL_MIN, setParallelMin } from '../../src/engine/cpu/wasm/runtime.ts';
@@ -77,10 +78,10 @@ describe('cpu wasm-simd int8 matmul', () => {
     expect(bitsOf(split)).toEqual(bitsOf(single));
   });
 
-  it('follows writes to the q tensor (the panel copy is rebuilt)', async () => {
+  it.each([3, 20])('follows writes to the q tensor (the cached copies are rebuilt), %i rows', async (m) => {
     const ref = createCpuReferenceBackend();
     const rng = new Rng(5);
-    const [m, k, n] = [3, 20, 11];
+    const [k, n] = [20, 11];
     const a = rng.uniformArray(m * k, -1, 1);
     const first = weight(two.ops, rng, k, n);
     await mm(two.ops, a, m, first.w);

@@ -43,6 +43,8 @@ export interface Kernels {
   int8Pack(q: number, k: number, n: number, dst: number): void;
   int8Gemm(m: number, n: number, k: number, a: number, lda: number, w: number, scales: number, c: number, ldc: number,
     work: number, j0: number, j1: number): void;
+  int8Dequant(q: number, k: number, n: number, dst: number): void;
+  scaleCols(c: number, scales: number, n: number, r0: number, r1: number): void;
   sampleRows(x: number, u: number, out: number, vocab: number, invT: number, topP: number, r0: number, r1: number): void;
   pickRows(x: number, u: number, out: number, logp: number, vocab: number, invT: number, topP: number, greedy: number,
     r0: number, r1: number): void;

@@ -28,6 +28,12 @@ import { PARALLEL_MIN, type WasmRuntime } from './runtime.ts';
 import { WasmTensor } from './tensor.ts';
 
 const MR = 4;
+/**
+ * From this many rows on, matmulInt8 runs the fp32 gemm on a cached exact f32 copy of the weight (4 bytes per weight
+ * on top of the int8 panels); below, the int8 kernel (the one-row GEMV dequantizes in registers). Both give the same
+ * bits; at 16+ rows the gemm path never takes the differently-summed dot path.
+ */
+const INT8_DENSE_ROWS = 16;
 const ALIGN_COLS = 16;
 
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
@@ -221,6 +227,18 @@ export function createWasmOps(rt: WasmRuntime): Ops & RowScatter & PickOp & Cach
       if (m * n === 0) return out;
       if (kk === 0) {
         out.view().fill(0);
+        return out;
+      }
+      if (m >= INT8_DENSE_ROWS) {
+        // Many rows: the fp32 gemm on the exact f32 copy of Q, then the column scales: the same per-element
+        // expression as the int8 kernel (assembly/int8.ts), so the same bits, at the packed gemm's speed.
+        const dense = Q.int8Dense(kk, n, (bytes) => {
+          const ptr = rt.alloc(bytes);
+          k.int8Dequant(Q.ptr, kk, n, ptr);
+          return ptr;
+        });
+        gemm(m, n, kk, A.ptr, kk, 1, dense, n, 1, out.ptr, n);
+        k.scaleCols(out.ptr, S.ptr, n, 0, m);
         return out;
       }
       const panels = Q.int8Panels(kk, n, (bytes) => {

@@ -17,6 +17,8 @@ export class WasmTensor implements Tensor {
    * on first use and kept until the tensor is disposed or written (dropDerived).
    */
   private _packed: { ptr: number; bytes: number; k: number; n: number } | null = null;
+  /** Its exact f32 [k, n] copy, for many-row products through the fp32 gemm (int8Dense). */
+  private _dense: { ptr: number; bytes: number; k: number; n: number } | null = null;
 
   /** A fresh, uninitialized tensor. */
   constructor(
@@ -50,7 +52,7 @@ export class WasmTensor implements Tensor {
   int8Panels(k: number, n: number, make: (bytes: number) => number): number {
     const p = this._packed;
     if (p && p.k === k && p.n === n) return p.ptr;
-    this.dropDerived();
+    if (p) this.dropDerived();
     const bytes = this.rt.k.int8PackedBytes(k, n);
     const ptr = make(bytes);
     this._packed = { ptr, bytes, k, n };
@@ -58,15 +60,30 @@ export class WasmTensor implements Tensor {
     return ptr;
   }
 
+  /** The exact f32 [k, n] copy of this packed-q tensor's weight (built by `make` when absent or stale). */
+  int8Dense(k: number, n: number, make: (bytes: number) => number): number {
+    const p = this._dense;
+    if (p && p.k === k && p.n === n) return p.ptr;
+    if (p) this.dropDerived();
+    const bytes = k * n * 4;
+    const ptr = make(bytes);
+    this._dense = { ptr, bytes, k, n };
+    this.rt.track(this, ptr, bytes);
+    return ptr;
+  }
+
   /** Forgets data derived from the contents (call before the contents change). */
   dropDerived(): void {
     const p = this._packed;
-    if (!p) return;
+    const d = this._dense;
+    if (!p && !d) return;
     this._packed = null;
+    this._dense = null;
     // untrack drops every registration of this tensor: register its own block again.
     this.rt.untrack(this);
     this.rt.track(this, this._ptr, this.bytes);
-    this.rt.release(p.ptr, p.bytes);
+    if (p) this.rt.release(p.ptr, p.bytes);
+    if (d) this.rt.release(d.ptr, d.bytes);
   }
 
   dispose(): void {
@@ -75,7 +92,9 @@ export class WasmTensor implements Tensor {
     this.rt.untrack(this);
     this.rt.release(this._ptr, this.bytes);
     if (this._packed) this.rt.release(this._packed.ptr, this._packed.bytes);
+    if (this._dense) this.rt.release(this._dense.ptr, this._dense.bytes);
     this._packed = null;
+    this._dense = null;
     this._ptr = 0;
   }
 }

@@ -7,7 +7,7 @@ export { logprobRows, logprobBackwardRows } from './logprob';
 export { attentionForward, attentionBackward, attentionDecode, attentionRows } from './attention';
 export { layernormRows, layernormBackwardRows, f64ToF32, l2normalizeRows, l2normalizeBackwardRows } from './norm';
 export { gelu, geluBackward, adamw, add, mul, scale, addBias, sumRows } from './pointwise';
-export { int8Gemm, int8Pack, int8PackedBytes, int8ScratchBytes } from './int8';
+export { int8Gemm, int8Pack, int8PackedBytes, int8ScratchBytes, int8Dequant, scaleCols } from './int8';
 export { sampleRows, pickRows } from './sample';
 
 /** First byte the host allocator may use (after any static data of this module). */

@@ -10,6 +10,10 @@
 // of the call (batched and one-at-a-time decoding give the same bits). Against the TypeScript reference (float64
 // sum, one rounding) it differs by f32 accumulation error only.
 //
+// Many rows (prefill, large batches): the host may instead run the fp32 gemm on an exact f32 copy of Q
+// (int8Dequant, cached with the weight) and scale the columns after (scaleCols): the gemm's per-element expression
+// is this one (acc = 0; acc = acc + a * b over ascending p), so the bits are the same as int8Gemm's.
+//
 // Per panel, the 8 columns are dequantized once into f32 scratch [K][8] (`work`), then every row block reads it:
 // 4 rows x 8 columns register tiles, single rows after.
 
@@ -191,6 +195,31 @@ export function int8Gemm(
         const ci = c + <usize>i * ldcb + <usize>j * 4;
         for (let jj = 0; jj < nr; jj++) store<f32>(ci + <usize>jj * 4, load<f32>(tmp + <usize>jj * 4));
       }
+    }
+  }
+}
+
+/** q (as int8Pack reads it) -> f32 W [K, N] row-major, exact (for the large-M path through the fp32 gemm). */
+export function int8Dequant(q: usize, K: i32, N: i32, dst: usize): void {
+  const colBytes = <usize>(((K + 3) >> 2) << 2);
+  for (let j = 0; j < N; j++) {
+    const src = q + <usize>j * colBytes;
+    for (let p = 0; p < K; p++) store<f32>(dst + (<usize>p * <usize>N + <usize>j) * 4, <f32>load<i8>(src + <usize>p));
+  }
+}
+
+/** c[r, j] *= scales[j] for rows [r0, r1) of c [*, N] (the per-column scale after the fp32 gemm). */
+export function scaleCols(c: usize, scales: usize, N: i32, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const o = c + <usize>r * <usize>N * 4;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const b = <usize>j * 4;
+      v128.store(o + b, f32x4.mul(v128.load(o + b), v128.load(scales + b)));
+    }
+    for (; j < N; j++) {
+      const b = <usize>j * 4;
+      store<f32>(o + b, load<f32>(o + b) * load<f32>(scales + b));
     }
   }
 }
