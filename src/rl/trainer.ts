@@ -225,6 +225,9 @@ export class Trainer {
     }
     const st = this.mustState();
     const seconds = (now() - t) / 1000;
+    // A snapshot: later phases fill in the trainer's own objects (step labels, per-token losses), and an event
+    // shows what its phase produced, in the CLI's records as in the worker's cloned messages.
+    ev = structuredClone(ev);
     ev.seconds = seconds;
     st.phaseSeconds[phase] = (st.phaseSeconds[phase] ?? 0) + seconds;
     st.events.push(ev);
