@@ -13,6 +13,7 @@ import { corpusRetriever, type PassageRetriever } from '../agent/rollout.ts';
 import { createBackend } from '../engine/create.ts';
 import type { Backend } from '../engine/types.ts';
 import { savePolicy } from '../model/policy.ts';
+import { externalJudge, type ProcessJudge } from '../reward/judges.ts';
 import type { StepRecord } from '../rl/events.ts';
 import { isPresetName, PRESET_NAMES, presetConfig, type ScheduleName } from '../rl/presets.ts';
 import { parseRunState, restoreRunState, saveRunState } from '../rl/run-state.ts';
@@ -26,7 +27,8 @@ import { option } from './args.ts';
 
 export const TRAIN_USAGE = [
   'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
-  '      [--questions N] [--eval-every N] [--save-every N] [--resume DIR] [--retriever bm25|e5 [--encoder PATH]] --out DIR',
+  '      [--questions N] [--eval-every N] [--save-every N] [--resume DIR] [--retriever bm25|e5 [--encoder PATH]]',
+  '      [--judge gold-evidence|answer-containment|external [--judge-url URL --judge-model NAME; key in JUDGE_API_KEY]] --out DIR',
   '  train --preset search-r2 --example-step FILE   one real step on the shipped checkpoint, its StepRecord JSON to FILE',
   `  presets: ${PRESET_NAMES.join(', ')}`,
   '  writes DIR/metrics.jsonl, DIR/trajectories.jsonl, DIR/last-step.json, DIR/checkpoints/step-N/, DIR/policy.safetensors',
@@ -76,6 +78,19 @@ export async function backendFor(kind: string | undefined): Promise<Backend> {
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
+/**
+ * --judge external --judge-url URL --judge-model NAME: an OpenAI-compatible endpoint; the key is read from the
+ * environment variable JUDGE_API_KEY (never from the command line, which other users of the machine can read).
+ */
+export function externalJudgeFor(args: string[], config: TrainConfig): ProcessJudge | null {
+  if (config.judge !== 'external') return null;
+  const url = option(args, 'judge-url');
+  const model = option(args, 'judge-model');
+  if (!url || !model) throw new Error('--judge external needs --judge-url URL and --judge-model NAME (key: JUDGE_API_KEY)');
+  const apiKey = process.env.JUDGE_API_KEY;
+  return externalJudge({ url, model, ...(apiKey ? { apiKey } : {}) });
+}
+
 /** --retriever bm25 (default; null here: the trainer builds BM25 top-k) | e5 [--encoder PATH] [--index-dir DIR]. */
 export async function retrieverFor(args: string[], backend: Backend, world: WorldAssets): Promise<PassageRetriever | null> {
   const kind = option(args, 'retriever') ?? 'bm25';
@@ -122,6 +137,8 @@ async function run(args: string[]): Promise<number> {
     const overrides: Partial<TrainConfig> = { seeds: { init: seed, data: seed, sampling: seed }, backend: (option(args, 'backend') ?? 'cpu') as TrainConfig['backend'] };
     if (option(args, 'steps')) overrides.steps = intOpt(args, 'steps', 1, 1);
     if (option(args, 'eval-every')) overrides.evalEvery = intOpt(args, 'eval-every', 0);
+    const judgeKind = option(args, 'judge');
+    if (judgeKind !== undefined) overrides.judge = judgeKind as TrainConfig['judge']; // validated by presetConfig
     if (option(args, 'questions')) overrides.questionsPerStep = intOpt(args, 'questions', 1, 1);
     if (example) {
       overrides.steps = 1;
@@ -134,8 +151,10 @@ async function run(args: string[]): Promise<number> {
     const world = loadWorldFor(option(args, 'world'), config.model);
     const checkpoint = loadCheckpointFor(option(args, 'checkpoint'), config.model);
     const retriever = await retrieverFor(args, backend, world);
-    const { trainer, models } = createTrainer({ config, backend, world, checkpoint, ...(retriever ? { retriever } : {}), onEvent: (e) => {
+    const judge = externalJudgeFor(args, config);
+    const { trainer, models } = createTrainer({ config, backend, world, checkpoint, ...(retriever ? { retriever } : {}), ...(judge ? { externalJudge: judge } : {}), onEvent: (e) => {
       if (e.type === 'eval') log(`eval step ${e.step} ${e.split}: em ${e.em.toFixed(3)} (n ${e.n})`);
+      if (e.type === 'phase' && e.phase === 'reward' && e.judgeFallback) log(`step ${e.step}: ${e.judgeFallback}`);
     } });
     log(`train ${config.preset}: ${backend.info.adapter}; ${models.origin}, ${trainer.policy.parameterCount} parameters; world ${world.source}; ${trainer.pool.length} training questions; ${config.questionsPerStep} x ${config.groupSize} rollouts per step, ${config.steps} steps; rollouts ${trainer.config.rolloutWeights}`);
     if (resumeState) {

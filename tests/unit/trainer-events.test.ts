@@ -70,6 +70,20 @@ describe('trainer events', () => {
   });
 });
 
+describe('external judge', () => {
+  it('a failing judge falls back to the gold judge and the reward event says so', async () => {
+    const backend = await createBackend('cpu');
+    backends.push(backend);
+    const config = presetConfig('search-r1+meta-refiner+process', 'tiny', { judge: 'external', questionsPerStep: 1, groupSize: 2, maxTurnTokens: 12 });
+    const failing = { name: 'external' as const, label: async () => Promise.reject(new Error('HTTP 503')) };
+    expect(() => createTrainer({ config, backend, world: tinyWorld(), checkpoint: null })).toThrow(/judge is 'external' but no external judge/);
+    const { trainer } = createTrainer({ config, backend, world: tinyWorld(), checkpoint: null, externalJudge: failing });
+    const rec = await trainer.step();
+    const reward = of(rec.events, 'reward')[0];
+    expect(reward.judgeFallback).toMatch(/fell back to the gold judge: .*external judge failed \(HTTP 503\)/);
+  });
+});
+
 describe('presets', () => {
   it('fix the method per row', () => {
     expect(PRESET_NAMES).toHaveLength(9);
