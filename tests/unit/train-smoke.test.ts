@@ -22,6 +22,7 @@ import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
 import { presetConfig } from '../../src/rl/presets.ts';
 import { allQuestions, createTrainer } from '../../src/rl/trainer-setup.ts';
 import type { SplitQuestions } from '../../src/world/types.ts';
+import { SPLITS } from '../../src/world/types.ts';
 import { tinyWorld } from './rl-fixture.ts';
 
 let backend: Backend | null = null;
@@ -31,7 +32,7 @@ it('GRPO on the tiny preset raises the reward of a fixed seed', { timeout: 300_0
   const w = tinyWorld();
   // The subset: nq training questions with a one-word answer (no digits).
   const subset = w.questions.nq.train.filter((q) => q.golden_answers[0].split(' ').length === 1 && !/\d/.test(q.golden_answers[0])).slice(0, 40);
-  const questions = Object.fromEntries(Object.entries(w.questions).map(([s]) => [s, { train: s === 'nq' ? subset : [], dev: [], test: [] }])) as SplitQuestions;
+  const questions = Object.fromEntries(SPLITS.map((s) => [s, { train: s === 'nq' ? subset : [], dev: [], test: [] }])) as unknown as SplitQuestions;
   backend = await createBackend('cpu');
   const config = presetConfig('search-r1', 'tiny', {
     questionsPerStep: 2, groupSize: 16, trainSubset: 2, lr: 1e-3, aggregation: 'seq-mean-token-mean', maxTurnTokens: 24, steps: 20,
