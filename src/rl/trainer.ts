@@ -237,6 +237,7 @@ export class Trainer {
       this.finishStep();
       const m = this.metrics[this.metrics.length - 1];
       if (this.config.evalEvery > 0 && m.step % this.config.evalEvery === 0) m.devEm = await this.evaluateDev();
+      this.onEvent({ type: 'step', step: m.step, metrics: m }); // after the evaluation, so devEm travels with it
     }
     return ev;
   }
@@ -549,7 +550,6 @@ export class Trainer {
     this.stepsDone = st.step;
     this.lastRecord = { step: st.step, events: st.events, metrics };
     this.state = null;
-    this.onEvent({ type: 'step', step: st.step, metrics });
   }
 
   /** Greedy Actor-alone EM on the dev parts (evalLimit questions per split); emits one 'eval' event per split. */

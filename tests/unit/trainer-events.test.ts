@@ -70,6 +70,20 @@ describe('trainer events', () => {
   });
 });
 
+describe('periodic evaluation', () => {
+  it('evalEvery puts dev EM per split in the step metrics and emits eval events', async () => {
+    const backend = await createBackend('cpu');
+    backends.push(backend);
+    const events: { split: string; n: number }[] = [];
+    const config = presetConfig('search-r1', 'tiny', { questionsPerStep: 1, groupSize: 2, maxTurnTokens: 12, evalEvery: 1, evalLimit: 1 });
+    const { trainer } = createTrainer({ config, backend, world: tinyWorld(), checkpoint: null, onEvent: (e) => void (e.type === 'eval' && events.push(e)) });
+    const rec = await trainer.step();
+    expect(Object.keys(trainer.metrics[0].devEm ?? {}).sort()).toEqual(['2wiki', 'bamboogle', 'hotpotqa', 'musique', 'nq', 'popqa', 'triviaqa']);
+    expect(events.map((e) => e.n)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(rec.step).toBe(1);
+  });
+});
+
 describe('external judge', () => {
   it('a failing judge falls back to the gold judge and the reward event says so', async () => {
     const backend = await createBackend('cpu');
