@@ -106,7 +106,7 @@ export class CreditView {
             const r = m.rewards.get(g.finalIds[i]);
             return `${g.finalIds[i]}: R = EM × (1 + process) = ${g.emRewards[i]} × (1 + ${fmt(r?.process)}) = ${fmt(g.hybridRewards[i])}`;
           }),
-          h('p', { class: 'hint' }, 'Correct answers reached with useful searches get more credit.'))));
+          h('p', { class: 'hint' }, g.hybridRewards.every((x) => x === g.hybridRewards[0]) ? 'All equal: no signal from this group either.' : 'Correct answers reached with useful searches get more credit.'))));
     } else parts.push(h('p', { class: 'hint' }, 'Rewards and advantages appear after the reward and advantage phases.'));
     // Tokens.
     const finals = gm.slots.map((sl) => sl.final);
@@ -116,7 +116,11 @@ export class CreditView {
     const what = colour === 'advantage' ? 'advantage' : 'loss contribution';
     parts.push(h('h4', {}, `Final trajectories, tokens coloured by ${what}`));
     if (colour === 'loss' && !haveLoss) parts.push(h('p', { class: 'hint' }, 'Per-token loss contributions are filled in by the update phase.'));
-    if (m.advantages.size) parts.push(legend(max, what));
+    if (m.advantages.size && max < 1e-6)
+      parts.push(h('p', { class: 'notice-inline', 'data-testid': 'no-signal' }, colour === 'advantage'
+        ? 'Every final trajectory of this group got the same reward, so every advantage is 0: GRPO learns nothing from this question.'
+        : 'No token of this group contributes to the loss (all advantages are 0, or the update phase has not run).'));
+    else if (m.advantages.size) parts.push(legend(max, what));
     for (const t of finals) {
       const vals = tokenValues(m, t, colour);
       const a = m.advantages.get(t.id);

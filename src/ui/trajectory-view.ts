@@ -43,7 +43,7 @@ function stepBlock(t: Traj, st: StepView, label: string | null, supporting: read
         num(`score ${fmt(p.score, 1)}`, `retrieval score of ${p.id} for the query of step ${st.index} (${t.id})`, 'numv score')),
       h('div', { class: 'p-text', 'data-testid': 'passage-text' }, text)));
   });
-  return h('div', { class: `step ${cls}`, 'data-testid': 'step', 'data-step': String(st.index) },
+  return h('div', { class: `step ${cls}`, 'data-testid': 'traj-step', 'data-step': String(st.index) },
     h('div', { class: 'step-head' }, h('span', { class: 'step-no' }, `Step ${st.index}`), labelChip(label, t, st.index, scored)),
     st.reasoning ? h('p', { class: 'think' }, h('span', { class: 'tag' }, 'think'), st.reasoning) : '',
     h('p', { class: 'query' }, h('span', { class: 'tag' }, 'search'), h('span', { 'data-testid': 'query-text' }, st.query)),
