@@ -235,6 +235,12 @@ export class App {
       this.model = fromRecord(rec);
       this.exampleMetrics = [rec.metrics];
       this.source = { kind: 'example' };
+      // A link without a chosen question opens on the first group with a learning signal (rewards that differ).
+      if (!new URLSearchParams(location.search).has('q')) {
+        const best = this.model.groups.findIndex((g) => g.std > 1e-9);
+        const qi = best >= 0 ? this.model.questions.findIndex((q) => q.id === this.model?.groups[best].question.id) : -1;
+        if (qi > 0) this.state = { ...this.state, group: qi };
+      }
     } catch (e) {
       if (this.source.kind === 'live') return;
       this.source = { kind: 'none', why: (e as Error).message === 'missing' ? 'No example step shipped with this build; press Step once the model has loaded.' : `The shipped example step could not be read (${String(e)}).` };
@@ -359,7 +365,7 @@ export class App {
         break;
       case 'progress':
         if (this.trainerState === 'loading' || this.trainerState === 'busy') {
-          this.controls.setTrainer(this.trainerState, this.next, `${e.what}${e.total > 0 ? ` ${Math.min(e.done, e.total)} / ${e.total}` : ''}…`);
+          this.controls.setTrainer(this.trainerState, this.next, e.total > 1 ? `${e.what}: ${Math.min(e.done, e.total)} of ${e.total}…` : `${e.done >= e.total ? 'Loaded' : 'Loading'} ${e.what}…`);
           if (e.total > 0) this.controls.setProgress(e.done, e.total);
         }
         break;

@@ -19,6 +19,11 @@ const LABEL_TEXT: Record<string, string> = {
   redundant: 'redundant: its supporting passages were all retrieved before',
 };
 
+/** "step 1" or "steps 1..k". */
+function stepsText(k: number): string {
+  return k === 1 ? 'step 1' : `steps 1..${k}`;
+}
+
 function title(contents: string): { title: string; text: string } {
   const nl = contents.indexOf('\n');
   const head = nl >= 0 ? contents.slice(0, nl) : '';
@@ -101,7 +106,7 @@ function cutChart(id: string, probs: readonly number[], cut: number): SVGSVGElem
     const bh = Math.max(1, p * H);
     const x = 6 + k * (bw + 6);
     const bar = s('rect', { x, y: H - bh, width: bw, height: bh, class: k === cut ? 'bar chosen' : 'bar', tabindex: 0 });
-    withTip(bar, `Trimmer on ${id}: P(cut = ${k}) = ${fmt(p, 3)}${k === cut ? ' (chosen)' : ''}\ncut ${k}: keep steps 1..${k}, regenerate from step ${k + 1}`, false);
+    withTip(bar, `Trimmer on ${id}: P(cut = ${k}) = ${fmt(p, 3)}${k === cut ? ' (chosen)' : ''}\ncut ${k}: ${k === 0 ? 'keep no step' : `keep ${stepsText(k)}`}, regenerate from step ${k + 1}`, false);
     svg.append(bar, s('text', { x: x + bw / 2, y: H + 13, 'text-anchor': 'middle', class: 'axis' }, String(k)));
   });
   return svg;
@@ -141,7 +146,7 @@ function slotCard(m: StepModel, gm: GroupModel, slot: Slot, open: boolean, handl
   if (trim) {
     card.append(h('div', { class: 'trim-row' },
       h('span', { class: 'trim-label' }, `Trimmer: cut at k = ${trim.cut}`,
-        h('span', { class: 'hint' }, trim.cut === 0 ? ' (keep no step, regenerate from step 1)' : ` (keep steps 1..${trim.cut}, regenerate from step ${trim.cut + 1})`)),
+        h('span', { class: 'hint' }, trim.cut === 0 ? ' (keep no step, regenerate from step 1)' : ` (keep ${stepsText(trim.cut)}, regenerate from step ${trim.cut + 1})`)),
       cutChart(orig.id, trim.probs, trim.cut)));
   }
   if (!open) return card;
@@ -151,7 +156,7 @@ function slotCard(m: StepModel, gm: GroupModel, slot: Slot, open: boolean, handl
   }
   const reg = regenerationOf(m, orig.id);
   const cut = reg?.cut ?? fin.keptSteps ?? 0;
-  const kept = h('div', { class: 'kept' }, h('h4', {}, cut === 0 ? 'Kept prefix: none (cut at 0)' : `Kept prefix: steps 1..${cut}`));
+  const kept = h('div', { class: 'kept' }, h('h4', {}, cut === 0 ? 'Kept prefix: none (cut at 0)' : `Kept prefix: ${stepsText(cut)}`));
   for (const st of orig.steps) if (st.index <= cut) kept.append(stepBlock(orig, st, labelsOf(fin, m.rewards.get(fin.id))[st.index - 1] ?? null, gm.question.supportingIds));
   const rOrig = m.rewards.get(fin.id)?.originalReward;
   card.append(kept, h('div', { class: 'sidebyside' },
