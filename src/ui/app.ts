@@ -203,7 +203,7 @@ export class App {
     } else if (this.source.kind === 'example') {
       label = `Example step, recorded with the shipped checkpoint (step ${m?.step ?? '?'}${m?.metrics ? `, preset ${m.metrics.preset}` : ''}). Press Step to run a live one.`;
       cls = 'source example';
-    } else label = `Live step ${m?.step ?? ''} · ${this.state.preset} · ${this.state.model} policy`;
+    } else label = `Live step ${m?.step ?? ''}${m && nextPhaseOf(m) === null ? ' (complete)' : ''} · ${this.state.preset} · ${this.state.model} policy`;
     const parts: (HTMLElement | string)[] = [h('span', { class: cls, 'data-testid': 'source-label' }, label)];
     if (m) {
       const took = PHASES.reduce((a, p) => a + (m.seconds[p] ?? 0), 0);
@@ -214,7 +214,8 @@ export class App {
     this.timeline.replaceChildren(...PHASES.map((p) => {
       const done = !!m && m.done.includes(p);
       const skipped = !!m && m.skipped.includes(p);
-      const isNext = this.source.kind === 'live' ? this.next === p && (!m || !done || next === null) : false;
+      // The next phase is marked while the shown step is in progress; a complete step shows all seven done.
+      const isNext = this.source.kind === 'live' && next !== null && this.next === p && !done;
       const li = h('li', { class: `ph${done ? ' done' : ''}${skipped ? ' skipped' : ''}${isNext ? ' next' : ''}`, 'data-phase': p },
         h('span', { class: 'ph-name' }, p), h('span', { class: 'ph-text' }, skipped ? 'skipped (no refiner)' : PHASE_TEXT[p]));
       if (isNext) li.setAttribute('aria-current', 'step');
