@@ -157,6 +157,9 @@ export class CreditView {
     }
     // Counterfactual gain curves.
     const probes = gm.slots.map((sl) => ({ sl, p: probeOf(m, sl.chain[0].id) })).filter((x) => x.p);
+    if (!probes.length && m.done.includes('regenerate') && m.regenerations.length)
+      parts.push(h('h4', {}, 'Counterfactual gain over cut points'),
+        h('p', { class: 'hint', 'data-testid': 'no-probes' }, 'Not measured in this step: set Settings → Counterfactual probes above 0 to regenerate every rejected trajectory from every cut point and plot the gain.'));
     if (probes.length) {
       parts.push(h('h4', {}, 'Counterfactual gain over cut points'),
         h('p', { class: 'hint' }, 'For a rejected trajectory, the trainer regenerated from every cut point k and measured the mean gain G(k) over the original reward. A good Trimmer picks the k with the largest gain.'));

@@ -67,7 +67,7 @@ function table(t: SuiteTable): HTMLTableElement {
       h('th', { scope: 'row' }, r.preset),
       h('td', { class: 'num' }, String(r.seeds)),
       h('td', { class: 'num' }, num(r.avg === null ? '—' : fmt(r.avg * 100, 1), `${r.preset}: mean over splits of test EM (×100), averaged over ${r.seeds} seed(s)`)),
-      h('td', { class: 'num' }, r.ci95 ? `${fmt(r.ci95[0] * 100, 1)}–${fmt(r.ci95[1] * 100, 1)}` : '— (1 seed)'),
+      h('td', { class: 'num' }, r.ci95 ? `${fmt(r.ci95[0] * 100, 1)}–${fmt(r.ci95[1] * 100, 1)}` : withTip(h('span', {}, '—'), 'one seed: no interval (run more seeds for a 95% interval)')),
       ...t.splits.map((sp) => h('td', { class: 'num' }, r.perSplit[sp] === undefined ? '—' : fmt(r.perSplit[sp] * 100, 1))),
       h('td', { class: 'num' }, r.general === null ? '—' : fmt(r.general * 100, 1)),
       h('td', { class: 'num' }, r.multihop === null ? '—' : fmt(r.multihop * 100, 1)),
@@ -97,7 +97,7 @@ export class RunsView {
   private running = false;
 
   constructor() {
-    this.suiteSel.append(h('option', { value: 'smoke' }, 'smoke (2 presets, 1 seed, 2 steps, tiny policy: about a minute)'), h('option', { value: 'paper' }, 'paper (8 presets × 3 seeds × 100 steps: hours)'));
+    this.suiteSel.append(h('option', { value: 'smoke' }, 'smoke (2 presets, 1 seed, 2 steps, tiny policy: quick)'), h('option', { value: 'paper' }, 'paper (8 presets × 3 seeds × 100 steps: hours)'));
     this.startBtn.disabled = true;
     this.startBtn.addEventListener('click', () => void this.start());
     this.progress.hidden = true;

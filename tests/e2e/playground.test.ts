@@ -232,7 +232,7 @@ describe('playground offline', () => {
 describe.skipIf(!HAS_TRAINER)('playground with the training worker (tiny policy)', () => {
   it('enables Step after loading, runs a whole step, then phase by phase', async () => {
     const t0 = Date.now();
-    const { page, errors } = await open(TINY);
+    const { page, errors } = await open(`${TINY}&probe=1`);
     try {
       await page.screenshot({ path: `${SHOTS}/playground-loading.png` });
       const step = page.getByTestId('step');
@@ -247,6 +247,8 @@ describe.skipIf(!HAS_TRAINER)('playground with the training worker (tiny policy)
       expect(await page.getByTestId('traj-card').count()).toBeGreaterThan(0);
       expect(await page.getByTestId('advantage').count()).toBeGreaterThan(0);
       expect(await page.getByTestId('token').count()).toBeGreaterThan(0);
+      // With probes on, a group with a trimmed trajectory shows its counterfactual gain curve.
+      if ((await page.getByTestId('cut-chart').count()) > 0) expect(await page.getByTestId('gain-curve').count()).toBeGreaterThan(0);
       await page.screenshot({ path: `${SHOTS}/playground-live-step.png` });
       await shot(page, 'panel-trajectories', 'playground-live-trajectories.png');
       await shot(page, 'panel-credit', 'playground-live-credit.png');
