@@ -236,17 +236,21 @@ export class App {
       this.model = fromRecord(rec);
       this.exampleMetrics = [rec.metrics];
       this.source = { kind: 'example' };
-      // A link without a chosen question opens on the first group with a learning signal (rewards that differ).
-      if (!new URLSearchParams(location.search).has('q')) {
-        const best = this.model.groups.findIndex((g) => g.std > 1e-9);
-        const qi = best >= 0 ? this.model.questions.findIndex((q) => q.id === this.model?.groups[best].question.id) : -1;
-        if (qi > 0) this.state = { ...this.state, group: qi };
-      }
+      this.pickGroup();
     } catch (e) {
       if (this.source.kind === 'live') return;
       this.source = { kind: 'none', why: (e as Error).message === 'missing' ? 'No example step shipped with this build; press Step once the model has loaded.' : `The shipped example step could not be read (${String(e)}).` };
     }
     this.render();
+  }
+
+  /** Without a question chosen in the link, show the first group with a learning signal (rewards that differ). */
+  private pickGroup(): void {
+    const m = this.model;
+    if (!m || new URLSearchParams(location.search).has('q')) return;
+    const best = m.groups.find((g) => g.std > 1e-9);
+    const qi = best ? m.questions.findIndex((q) => q.id === best.question.id) : -1;
+    this.state = { ...this.state, group: Math.max(0, qi) };
   }
 
   private async startEngine(): Promise<void> {
@@ -408,6 +412,7 @@ export class App {
       if (fresh) this.state = { ...this.state, traj: null };
       this.model = fromRecord(rec);
       this.source = { kind: 'live' };
+      this.pickGroup();
       this.liveMetrics.set(rec.step, rec.metrics);
       this.next = await t.api.nextPhase();
       this.setTrainer('ready', `Step ${rec.step} done in ${fmtDuration(rec.metrics.seconds)}.`);
