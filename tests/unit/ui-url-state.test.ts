@@ -11,7 +11,7 @@ describe('url-state', () => {
 
   it('round-trips every field', () => {
     const s = { ...defaultState('search-r2-rev3'), model: 'tiny' as const, groupSize: 7, reward: 'em' as const, lr: 3e-4, judge: 'answer-containment' as const,
-      seedInit: 4, seedData: 5, seedSampling: 6, backend: 'cpu' as const, hide: ['charts' as const, 'runs' as const], present: true, slide: 2, group: 3,
+      seedInit: 4, seedData: 5, seedSampling: 6, backend: 'cpu' as const, probe: 2, hide: ['charts' as const, 'runs' as const], present: true, slide: 2, group: 3,
       traj: 'nq-train-9#2r1', colour: 'loss' as const };
     const q = serializeUrlState(s);
     expect(q).toContain('hide=charts,runs');
@@ -25,6 +25,9 @@ describe('url-state', () => {
     expect(defaultState('search-r2-rev4').revisionLimit).toBe(4);
     expect(defaultState('search-r1').reward).toBe('em');
     expect(serializeUrlState(defaultState('search-r1-x2'))).toBe('?preset=search-r1-x2');
+    expect(defaultState('search-r2', 'tiny').lr).toBe(1e-3);
+    expect(serializeUrlState(defaultState('search-r2', 'tiny'))).toBe('?model=tiny');
+    expect(parseUrlState('?model=tiny&lr=0.001').state).toEqual(defaultState('search-r2', 'tiny'));
     for (const p of PRESETS) expect(parseUrlState(serializeUrlState(defaultState(p))).state).toEqual(defaultState(p));
   });
 
@@ -33,8 +36,8 @@ describe('url-state', () => {
     expect(state.preset).toBe('search-r2');
     expect(state.groupSize).toBe(5);
     expect(state.revisionLimit).toBe(1);
-    expect(state.lr).toBe(1e-5);
-    expect(state.seedInit).toBe(1);
+    expect(state.lr).toBe(1e-3);
+    expect(state.seedInit).toBe(0);
     expect(state.model).toBe('tiny');
     expect(state.backend).toBe('cpu');
     expect(state.hide).toEqual(['charts']);
@@ -47,7 +50,7 @@ describe('url-state', () => {
   it('rejects non-integers and scientific notation in integer fields, accepts it for lr', () => {
     const { state, warnings } = parseUrlState('g=5.5&seed_data=1e3&lr=1e-4');
     expect(state.groupSize).toBe(5);
-    expect(state.seedData).toBe(1);
+    expect(state.seedData).toBe(0);
     expect(state.lr).toBe(1e-4);
     expect(warnings).toHaveLength(2);
   });
@@ -55,7 +58,7 @@ describe('url-state', () => {
   it('maps to a TrainConfig; view-only fields do not change it', () => {
     const s = parseUrlState('preset=search-r1&model=tiny&seed_sampling=9').state;
     const c = toTrainConfig(s);
-    expect(c).toMatchObject({ preset: 'search-r1', model: 'tiny', refiner: false, trainRefiner: false, reward: 'em', groupSize: 5, seeds: { init: 1, data: 1, sampling: 9 } });
+    expect(c).toMatchObject({ preset: 'search-r1', model: 'tiny', refiner: false, trainRefiner: false, reward: 'em', groupSize: 5, lr: 1e-3, probeSamples: 0, seeds: { init: 0, data: 0, sampling: 9 } });
     expect(toTrainConfig(defaultState('search-r2')).trainRefiner).toBe(true);
     expect(toTrainConfig(defaultState('search-r1+meta-refiner')).trainRefiner).toBe(false);
     expect(configChanged(s, { ...s, hide: ['runs'], present: true, traj: 'x', group: 1, colour: 'loss' })).toBe(false);
