@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 
 spawnSync(process.execPath, ['scripts/build-wasm.mjs'], { stdio: 'inherit' }); // [cpu wasm] build the WebAssembly kernels if missing or stale (scripts/build-wasm.mjs)
+spawnSync(process.execPath, ['scripts/build-world.mjs'], { stdio: 'inherit' }); // the default world into public/world/ (the app's worker loads it)
 const args = process.argv.slice(2);
 const results = '.vitest-results.json';
 const onlyNode = args.includes('--project') && args[args.indexOf('--project') + 1] === 'node';
