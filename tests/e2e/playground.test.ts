@@ -262,14 +262,21 @@ describe.skipIf(!HAS_TRAINER)('playground with the training worker (tiny policy)
         if (p === 'judge') await page.screenshot({ path: `${SHOTS}/playground-phase-judge.png` });
       }
       expect(await page.getByTestId('source-label').textContent()).toMatch(/^Live step 2/);
-      // Hover a live token.
+      // Charts have two steps (the step's metrics arrive after its update phase and re-render the views).
+      await expect.poll(() => page.getByTestId('charts-note').textContent(), { timeout: 60_000 }).toMatch(/^2 steps/);
+      // Hover a live token; a view re-rendered by a late event replaces its tokens, so re-locate and retry.
       const token = page.getByTestId('token').first();
-      await token.scrollIntoViewIfNeeded();
-      await token.hover();
-      await page.getByTestId('tooltip').waitFor({ state: 'visible' });
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await token.scrollIntoViewIfNeeded({ timeout: 10_000 });
+          await token.hover({ timeout: 10_000 });
+          await page.getByTestId('tooltip').waitFor({ state: 'visible', timeout: 10_000 });
+          break;
+        } catch (e) {
+          if (attempt >= 2) throw e;
+        }
+      }
       expect(await page.getByTestId('tooltip').textContent()).toMatch(/trajectory \S+ · step \d+ · token 0/);
-      // Charts have two steps.
-      expect(await page.getByTestId('charts-note').textContent()).toMatch(/^2 steps/);
       await shot(page, 'panel-charts', 'playground-charts.png');
       expect(errors).toEqual([]);
     } finally {
