@@ -14,7 +14,8 @@
 //   still think but can only end with an answer (the format stays Search-R1's, no text is injected); the sequence
 //   ends after that turn whatever it wrote. A sequence whose next input would not fit the context (prompt,
 //   observation, or the next generated token) ends there, marked truncated; an observation that does not fit is
-//   not inserted. The rest of the batch carries on.
+//   not inserted. The rest of the batch carries on. On every turn the control prompts (<actor> <judge> <trim>), the
+//   refiner's outputs (<accept> <reject> <cut_k>), <pad> and <bos> are banned the same way.
 //
 // Randomness: sequence (question id, rollout g) draws one uniform per sampled token from its own stream,
 // streamSeed(seed, `rollout:<id>:<g>`), so its tokens do not depend on which other sequences share the batch:
@@ -261,7 +262,10 @@ export async function rollout(
   const sp = tokenizer.special;
   if (model.vocab !== tokenizer.size) throw new Error(`rollout: the model has ${model.vocab} ids, the tokenizer ${tokenizer.size}`);
   const stops = new Set([sp.searchEnd, sp.answerEnd, sp.eos]);
-  const ban = [sp.search, sp.searchEnd];
+  // The Actor never writes the control prompts or the Meta-Refiner's decisions (nor <pad>/<bos>): their logits are
+  // -1e9 on every turn (a warm start trained on all three roles otherwise leaks e.g. <cut_1> into its reasoning).
+  const never = [sp.pad, sp.bos, sp.actor, sp.judge, sp.trim, sp.accept, sp.reject, ...sp.cut];
+  const ban = [...never, sp.search, sp.searchEnd];
   const invalidIds = encodeContinuation(tokenizer, INVALID_ACTION_OBSERVATION);
   const stats: RolloutStats = { sequences: questions.length * G, generatedTokens: 0, observationTokens: 0, steps: 0, retrieverCalls: 0, seconds: 0 };
 
@@ -351,7 +355,7 @@ export async function rollout(
             endTruncated(s);
             continue;
           }
-          chunks.push({ slot: s.slot, ids: s.pending, uniform: temperature > 0 ? s.rng.nextF32() : 0, ...(s.forcedTurn ? { ban } : {}) });
+          chunks.push({ slot: s.slot, ids: s.pending, uniform: temperature > 0 ? s.rng.nextF32() : 0, ban: s.forcedTurn ? ban : never });
           fed.push(s);
         }
         if (chunks.length === 0) break;

@@ -210,8 +210,12 @@ describe('rollout with a scripted policy', () => {
     expect(a.finish).toBe('answer');
     expect(a.answer).toBe('forced answer');
     expect(a.trajectory.steps).toHaveLength(4);
-    // The forced turn banned <search> and </search>; the script without a fallback could only stop.
-    expect(model.bans.every((bn) => bn.includes(tok.special.search) && bn.includes(tok.special.searchEnd))).toBe(true);
+    // Every turn banned the control prompts and the refiner's outputs; only the forced turn also banned <search> and
+    // </search> (the script without a fallback could only stop).
+    const never = [tok.special.actor, tok.special.judge, tok.special.trim, tok.special.accept, tok.special.reject, ...tok.special.cut];
+    expect(model.bans.every((bn) => never.every((t) => bn.includes(t)))).toBe(true);
+    expect(model.bans.some((bn) => bn.includes(tok.special.search) && bn.includes(tok.special.searchEnd))).toBe(true);
+    expect(model.bans.some((bn) => !bn.includes(tok.special.search))).toBe(true);
     expect(b.finish).toBe('eos');
     expect(b.answer).toBeNull();
   });
