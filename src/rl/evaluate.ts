@@ -50,6 +50,12 @@ export interface EvalResult {
   refiner: { rejected: number; seconds: number; tokens: number } | null;
 }
 
+/**
+ * Sequences decoded together. Each slot holds a KV cache for the whole context, and this decoder lives beside the
+ * trainer's own; 32 slots took the cpu (WASM, 4 GiB) backend out of memory in a `small` run's dev evaluation.
+ */
+const EVAL_SLOTS = 16;
+
 const policyTokens = (r: Rollout): number => r.mask.reduce((a, b) => a + b, 0);
 
 export async function evaluatePolicy(ctx: EvalContext, questions: SplitQuestions, opts: EvalOptions): Promise<EvalResult> {
@@ -59,7 +65,7 @@ export async function evaluatePolicy(ctx: EvalContext, questions: SplitQuestions
   const result: EvalResult = { splits: {}, rollouts: new Map(), seconds: 0, tokens: 0, refiner: null };
   if (items.length === 0) return result;
   const weights = opts.weights ?? (ctx.backend.kind === 'cpu' ? 'fp32' : 'int8');
-  const dec = await KvDecoder.create(ctx.policy, { slots: Math.min(32, items.length), weights });
+  const dec = await KvDecoder.create(ctx.policy, { slots: Math.min(EVAL_SLOTS, items.length), weights });
   const ropts = { groupSize: 1, seed: 0, temperature: 0, topK: opts.topK ?? 3, maxTurnTokens: opts.maxTurnTokens ?? 96 };
   try {
     const res = await rollout(dec, ctx.tokenizer, ctx.retriever, items.map(({ q }) => ({ id: q.id, question: q.question })), { ...ropts, onProgress: opts.onProgress });
