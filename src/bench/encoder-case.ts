@@ -25,22 +25,23 @@ export interface EncoderCaseLabels {
   anchor: string;
 }
 
+/** Cosine similarity of two embeddings. */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
 /** Worst per-row cosine between two [rows, dim] embedding matrices. */
 export function worstCosine(a: Float32Array, b: Float32Array, rows: number, dim: number): number {
   let worst = 1;
-  for (let r = 0; r < rows; r++) {
-    let ab = 0;
-    let aa = 0;
-    let bb = 0;
-    for (let j = 0; j < dim; j++) {
-      const x = a[r * dim + j];
-      const y = b[r * dim + j];
-      ab += x * y;
-      aa += x * x;
-      bb += y * y;
-    }
-    worst = Math.min(worst, ab / Math.sqrt(aa * bb));
-  }
+  for (let r = 0; r < rows; r++) worst = Math.min(worst, cosine(a.subarray(r * dim, (r + 1) * dim), b.subarray(r * dim, (r + 1) * dim)));
   return worst;
 }
 

@@ -7,19 +7,7 @@ import type { Backend } from '../../src/engine/types.ts';
 import { createWebGpuBackend } from '../../src/engine/webgpu/backend.ts';
 import { BertEncoder } from '../../src/model/encoder.ts';
 import { exportEncoderOnnx, onnxInputs } from '../../src/model/onnx-export.ts';
-import { ENCODER_TEST_SENTENCES, testEncoderSetup } from '../shared/encoder-fixture.ts';
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+import { cosine, ENCODER_TEST_SENTENCES, testEncoderSetup } from '../shared/encoder-fixture.ts';
 
 describe('encoder: our WebGPU backend vs onnxruntime-web in Chromium', () => {
   let be: Backend;

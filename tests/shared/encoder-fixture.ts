@@ -39,3 +39,6 @@ export function testEncoderSetup(layers = 2): { config: EncoderConfig; weights: 
   const config: EncoderConfig = { ...ENCODER_PRESETS.tiny, layers, vocab: tokenizer.size, maxLen: 48 };
   return { config, weights: randomEncoderWeights(config, 7), tokenizer };
 }
+
+/** Cosine similarity of two embeddings (the check against onnxruntime-web: >= 0.999 per sentence). */
+export { cosine } from '../../src/bench/encoder-case.ts';

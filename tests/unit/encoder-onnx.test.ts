@@ -11,24 +11,12 @@ import { exportEncoderOnnx, onnxInputs } from '../../src/model/onnx-export.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEncoderDir, SHIPPED_ENCODER_DIR } from '../../src/model/encoder-files-node.ts';
-import { ENCODER_TEST_SENTENCES, testEncoderSetup } from '../shared/encoder-fixture.ts';
+import { cosine, ENCODER_TEST_SENTENCES, testEncoderSetup } from '../shared/encoder-fixture.ts';
 
 beforeAll(() => {
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
 });
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 for (const which of ['cpu wasm-simd', 'cpu reference'] as const) {
   describe(`ONNX export of the encoder vs our encoder on ${which}`, () => {
