@@ -1,19 +1,5 @@
 // Fused log-softmax + gather and its in-place backward, one row at a time over rows [r0, r1).
-import { expv, exps, hmax, hsum64 } from './simd';
-
-/** max of x[0..n) (NaN propagates). */
-function rowMax(x: usize, n: i32): f32 {
-  let m0 = f32x4.splat(-Infinity);
-  let m1 = f32x4.splat(-Infinity);
-  let j = 0;
-  for (; j + 8 <= n; j += 8) {
-    m0 = f32x4.pmax(m0, v128.load(x + <usize>j * 4));
-    m1 = f32x4.pmax(m1, v128.load(x + <usize>j * 4, 16));
-  }
-  let m = hmax(f32x4.pmax(m0, m1));
-  for (; j < n; j++) m = max(m, load<f32>(x + <usize>j * 4));
-  return m;
-}
+import { expv, exps, hsum64, rowMax } from './simd';
 
 /** sum of e^(x[j] - m) over x[0..n): f32 lanes within blocks of 512 values, blocks added in float64. */
 function rowSumExp(x: usize, n: i32, m: f32): f64 {

@@ -6,21 +6,7 @@
 // the block where the running mass passes u * Z, the block's values one by one (the reference's normalization by
 // Z cancels). Tokens agree with the reference except where u * Z falls within float32 rounding of a cumulative
 // boundary, or (top-p < 1) where the nucleus mass lies within rounding of topP.
-import { expv, exps, hmax } from './simd';
-
-/** max of x[0..n). */
-function rowMax(x: usize, n: i32): f32 {
-  let m0 = f32x4.splat(-Infinity);
-  let m1 = f32x4.splat(-Infinity);
-  let j = 0;
-  for (; j + 8 <= n; j += 8) {
-    m0 = f32x4.pmax(m0, v128.load(x + <usize>j * 4));
-    m1 = f32x4.pmax(m1, v128.load(x + <usize>j * 4, 16));
-  }
-  let m = hmax(f32x4.pmax(m0, m1));
-  for (; j < n; j++) m = max(m, load<f32>(x + <usize>j * 4));
-  return m;
-}
+import { expv, exps, rowMax } from './simd';
 
 /** float64 sum of the 8 lanes of two vectors: ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), in float64. */
 // @ts-ignore: decorator

@@ -73,3 +73,17 @@ export function hsum64(v: v128): f64 {
   const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
   return (f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1));
 }
+
+/** max of x[0..n) (NaN propagates), 8 lanes at a time: shared by the logprob and sampling kernels. */
+export function rowMax(x: usize, n: i32): f32 {
+  let m0 = f32x4.splat(-Infinity);
+  let m1 = f32x4.splat(-Infinity);
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    m0 = f32x4.pmax(m0, v128.load(x + <usize>j * 4));
+    m1 = f32x4.pmax(m1, v128.load(x + <usize>j * 4, 16));
+  }
+  let m = hmax(f32x4.pmax(m0, m1));
+  for (; j < n; j++) m = max(m, load<f32>(x + <usize>j * 4));
+  return m;
+}
