@@ -16,6 +16,7 @@ import { buildPolicyVocab, MAX_CUT, type VocabBuildOptions } from '../text/polic
 import { shuffle, streamSeed } from '../world/random.ts';
 import type { CorpusRecord, Question } from '../world/types.ts';
 import { EXPERT_TEMPLATE_TEXTS, executePlan, type Demonstration, type ExpertContext, planQuestion } from './expert.ts';
+import { type ActorText, NameSource, renamedActorText } from './copy-augment.ts';
 import { FLAW_TEMPLATE_TEXTS, type FlawKind, flawedVariants, type FlawedTrajectory } from './flaws.ts';
 import { actorPrompt, judgePrompt, PROMPT_TEMPLATE_TEXTS, questionText, trimPrompt } from './prompts.ts';
 import type { TextSpan } from './trajectory.ts';
@@ -84,9 +85,10 @@ function concat(parts: readonly ArrayLike<number>[]): Int32Array {
   return out;
 }
 
-export function actorExample(tokenizer: PolicyTokenizer, demo: Demonstration): SftExample {
-  const prompt = tokenizer.encode(actorPrompt(demo.question.question));
-  const resp = encodeResponse(tokenizer, demo.response, demo.observations);
+/** The Actor example of a demonstration; `text` replaces its question and response (copy augmentation). */
+export function actorExample(tokenizer: PolicyTokenizer, demo: Demonstration, text?: ActorText): SftExample {
+  const prompt = tokenizer.encode(actorPrompt(text?.question ?? demo.question.question));
+  const resp = encodeResponse(tokenizer, text?.response ?? demo.response, text?.observations ?? demo.observations);
   const promptLength = 1 + prompt.length;
   const ids = concat([[tokenizer.special.bos], prompt, resp.ids]);
   const mask = new Uint8Array(ids.length);
@@ -129,6 +131,11 @@ export interface SftBuildOptions {
   seed: number;
   /** Flawed variants per question (default 1). */
   flawsPerQuestion?: number;
+  /**
+   * Share of the Actor examples whose plan names are replaced by fresh ones (copy-augment.ts; default 0). Drawn per
+   * question from its own stream, so it does not change the judge and trim examples.
+   */
+  copyRate?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -138,6 +145,8 @@ export interface SftStats {
   unsupported: number;
   /** Demonstrations whose every hop found its supporting passage (the good ones). */
   good: number;
+  /** Actor examples with renamed plan names (copy augmentation). */
+  renamed: number;
   flawed: Record<FlawKind, number>;
   flawedCorrect: Record<FlawKind, number>;
   /** Trimmer targets: how many examples per cut k. */
@@ -182,6 +191,10 @@ export async function buildSftData(opts: SftBuildOptions): Promise<SftData> {
   const cuts = new Array<number>(MAX_CUT + 1).fill(0);
   let unsupported = 0;
   let good = 0;
+  let renamed = 0;
+  const copyRate = opts.copyRate ?? 0;
+  if (!(copyRate >= 0 && copyRate <= 1)) throw new RangeError(`buildSftData: copyRate must be in [0, 1], got ${copyRate}`);
+  const names = copyRate > 0 ? new NameSource(tokenizer) : null;
   for (let qi = 0; qi < questions.length; qi++) {
     const q = questions[qi];
     opts.onProgress?.(qi, questions.length);
@@ -194,7 +207,11 @@ export async function buildSftData(opts: SftBuildOptions): Promise<SftData> {
     const demo = await executePlan(plan, ctx.search, ctx.pool, rng);
     if (!demo.found || !demo.correct) continue;
     good++;
-    actor.push(actorExample(tokenizer, demo));
+    const copyRng = new Rng(streamSeed(seed, `sft-copy:${q.id}`));
+    if (names && copyRng.next() < copyRate) {
+      actor.push(actorExample(tokenizer, demo, renamedActorText(demo, names, copyRng)));
+      renamed++;
+    } else actor.push(actorExample(tokenizer, demo));
     accepts.push(judgeExample(tokenizer, demo));
     for (const f of await flawedVariants(demo, ctx, rng, { count })) {
       flawed[f.kind]++;
@@ -220,6 +237,7 @@ export async function buildSftData(opts: SftBuildOptions): Promise<SftData> {
       questions: questions.length,
       unsupported,
       good,
+      renamed,
       flawed,
       flawedCorrect,
       cuts,

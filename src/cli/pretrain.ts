@@ -27,12 +27,14 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--copy P] [--positions normal|sinusoidal] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
   '  DIR/README.md; the last stdout line is one JSON object. --max-minutes stops early (the schedule of --steps is kept;',
-  '  the README then gives --stop-after); --save-every writes DIR/interim-model.safetensors every N steps.',
+  '  the README then gives --stop-after); --save-every writes DIR/interim-model.safetensors every N steps. --copy P renames',
+  '  the plan names of a share P of the Actor examples (src/agent/copy-augment.ts) so that the policy learns to copy;',
+  '  --positions sinusoidal starts the position embeddings at the sin/cos table (without --init).',
 ].join('\n');
 
 export interface WorldData {
@@ -113,6 +115,10 @@ async function run(args: string[]): Promise<number> {
   const mixText = option(args, 'mix');
   const mix = mixText ? parseMix(mixText) : DEFAULT_MIX;
   const f32 = args.includes('--f32');
+  const copyRate = num(args, 'copy', 0);
+  const positions = option(args, 'positions') ?? 'normal';
+  if (positions !== 'normal' && positions !== 'sinusoidal') throw new Error(`--positions must be normal or sinusoidal, got "${positions}"`);
+  if (!(copyRate >= 0 && copyRate <= 1)) throw new Error(`--copy must be a share in [0, 1], got ${copyRate}`);
   const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
 
   const world = loadWorldOrDefault(option(args, 'world'), log);
@@ -133,6 +139,7 @@ async function run(args: string[]): Promise<number> {
     ctx,
     questions: train,
     seed,
+    copyRate,
     onProgress: (d, n) => {
       if (d - last >= 2000 || d === n) {
         last = d;
@@ -150,7 +157,7 @@ async function run(args: string[]): Promise<number> {
   // --init: continue from a checkpoint's weights (same preset, tokenizer and world; a fresh optimizer and schedule).
   const model = init
     ? loadPolicy(backend.ops, readFileSync(init), init, { expect: { tokenizerHash: tok.hash, worldHash: wHash }, config: policyConfig(preset, tok.size) }).model
-    : createPolicy(backend.ops, preset, tok.size, seed);
+    : createPolicy(backend.ops, preset, tok.size, seed, { positions });
   if (init) log(`initialised from ${init}`);
   log(`${backend.info.adapter}; ${preset} policy, ${model.parameterCount} parameters`);
   mkdirSync(out, { recursive: true });
@@ -193,7 +200,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -220,7 +227,7 @@ async function run(args: string[]): Promise<number> {
     examples: result.examples,
     passes: result.passes,
     dropped_too_long: result.droppedTooLong,
-    sft: { seconds: r4(sftSeconds), questions: train.length, good: data.stats.good, cuts: data.stats.cuts, flawed: data.stats.flawed },
+    sft: { seconds: r4(sftSeconds), questions: train.length, good: data.stats.good, renamed: data.stats.renamed, cuts: data.stats.cuts, flawed: data.stats.flawed },
     adapter: backend.info.adapter,
     seconds: r4((performance.now() - t0) / 1000),
     command: cmd,

@@ -26,7 +26,7 @@
 //   plus any caller extras (step, preset, role, ...).
 // Loading checks format, config, tokenizer and world, in that order, and names the one that differs.
 import { writeSafetensors, readSafetensors, type TensorToWrite, floatData, expectShapes, SafetensorsError } from './safetensors.ts';
-import { parameterCount, Transformer, type TransformerConfig } from './transformer.ts';
+import { parameterCount, Transformer, type TransformerConfig, type TransformerInit } from './transformer.ts';
 import type { Ops } from '../engine/types.ts';
 import { fnv1a64 } from '../text/policy-vocab.ts';
 import type { CorpusRecord } from '../world/types.ts';
@@ -203,6 +203,6 @@ export function loadPolicy(ops: Ops, bytes: Uint8Array | ArrayBuffer, source: st
 }
 
 /** A fresh policy of a preset for a tokenizer (weights from `seed`). */
-export function createPolicy(ops: Ops, preset: PolicyPresetName | PolicyShape, vocab: number, seed: number): Transformer {
-  return new Transformer(ops, policyConfig(preset, vocab), seed);
+export function createPolicy(ops: Ops, preset: PolicyPresetName | PolicyShape, vocab: number, seed: number, init: TransformerInit = {}): Transformer {
+  return new Transformer(ops, policyConfig(preset, vocab), seed, init);
 }

@@ -56,11 +56,18 @@ export class Transformer {
   readonly lnfg: Var;
   readonly lnfb: Var;
 
-  /** Weights initialised from `seed` (normal, std 0.02; layernorm gains 1; biases 0). */
+  /**
+   * Weights initialised from `seed` (normal, std 0.02; layernorm gains 1; biases 0). Position embeddings: normal
+   * (std 0.01) by default; `positions: 'sinusoidal'` starts them at the sin/cos table of Vaswani et al. scaled to the
+   * token embeddings' RMS (still trained): every position, also ones rarely seen in training, then starts with an
+   * embedding from which relative offsets are linear maps, which lets attention find "the token before" anywhere
+   * in the context (what copying a multi-token name needs).
+   */
   constructor(
     readonly ops: Ops,
     readonly config: TransformerConfig,
     seed: number,
+    init: TransformerInit = {},
   ) {
     const { vocab, dim, layers, context, mlpRatio, heads } = config;
     if (dim % heads !== 0) throw new Error(`Transformer: dim ${dim} is not a multiple of heads ${heads}`);
@@ -75,6 +82,7 @@ export class Transformer {
     };
     this.tokEmb = mk('tok_emb', [vocab, dim], 'normal');
     this.posEmb = mk('pos_emb', [context, dim], 'normal', 0.01);
+    if (init.positions === 'sinusoidal') ops.write(this.posEmb.value, sinusoidalPositions(context, dim, 0.02 * Math.SQRT2));
     const hidden = dim * mlpRatio;
     const residStd = 0.02 / Math.sqrt(2 * layers);
     for (let l = 0; l < layers; l++) {
@@ -152,6 +160,23 @@ export class Transformer {
       if (p.grad) this.ops.dispose(p.grad);
     }
   }
+}
+
+export interface TransformerInit {
+  /** Position-embedding initialisation (default 'normal'). */
+  positions?: 'normal' | 'sinusoidal';
+}
+
+/** The sin/cos position table [context, dim] (pairs (sin, cos) at frequencies 10000^(-2i/dim)) times `amplitude`. */
+export function sinusoidalPositions(context: number, dim: number, amplitude: number): Float32Array {
+  const out = new Float32Array(context * dim);
+  for (let p = 0; p < context; p++)
+    for (let i = 0; i < dim; i += 2) {
+      const a = p * Math.pow(10000, -i / dim);
+      out[p * dim + i] = amplitude * Math.sin(a);
+      if (i + 1 < dim) out[p * dim + i + 1] = amplitude * Math.cos(a);
+    }
+  return out;
 }
 
 /** Next-token loss (token mean) on sequences [batch, t]: predicts ids[i+1] from ids[..i]. */

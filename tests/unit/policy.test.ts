@@ -10,7 +10,7 @@ import {
   createPolicy, loadPolicy, POLICY_PRESETS, PolicyCheckpointError, policyConfig, policyParameterCount, savePolicy, worldHash,
 } from '../../src/model/policy.ts';
 import { writeSafetensors } from '../../src/model/safetensors.ts';
-import { Transformer, type TransformerConfig } from '../../src/model/transformer.ts';
+import { sinusoidalPositions, Transformer, type TransformerConfig } from '../../src/model/transformer.ts';
 
 const CFG: TransformerConfig = { vocab: 97, dim: 32, heads: 2, layers: 2, context: 48, mlpRatio: 4 };
 
@@ -80,6 +80,28 @@ describe('policy presets', () => {
     expect(m.config).toEqual(policyConfig('tiny', 300));
     m.dispose();
     expect(() => policyConfig('huge' as 'tiny', 10)).toThrow(/unknown preset/);
+  });
+
+  it('sinusoidal position init: the sin/cos table at the token embeddings\' RMS, everything else as the default init', async () => {
+    const a = createPolicy(ref.ops, 'tiny', 300, 4);
+    const b = createPolicy(ref.ops, 'tiny', 300, 4, { positions: 'sinusoidal' });
+    const pos = await ref.ops.readF32(b.posEmb.value);
+    const { context, dim } = b.config;
+    expect(pos).toEqual(sinusoidalPositions(context, dim, 0.02 * Math.SQRT2));
+    // Position 0: sin 0 = 0, cos 0 = amplitude; position 7, pair 0: sin 7, cos 7.
+    expect(pos[0]).toBe(0);
+    expect(pos[1]).toBeCloseTo(0.02 * Math.SQRT2, 7);
+    expect(pos[7 * dim]).toBeCloseTo(0.02 * Math.SQRT2 * Math.sin(7), 7);
+    expect(pos[7 * dim + 1]).toBeCloseTo(0.02 * Math.SQRT2 * Math.cos(7), 7);
+    let ss = 0;
+    for (const x of pos) ss += x * x;
+    expect(Math.sqrt(ss / pos.length)).toBeCloseTo(0.02, 3);
+    for (const [i, p] of a.params.entries()) {
+      if (p.name === 'pos_emb') continue;
+      expect(await ref.ops.readF32(b.params[i].value), p.name).toEqual(await ref.ops.readF32(p.value));
+    }
+    a.dispose();
+    b.dispose();
   });
 });
 

@@ -1,0 +1,135 @@
+// Copy augmentation for the Actor's SFT examples: a demonstration with its plan's names replaced, consistently,
+// everywhere they occur (question, reasoning, queries, the retrieved passages, the answer).
+//
+// Why: the world's splits are entity-disjoint (no dev/test entity is named in a training question), so a small
+// policy trained on the plain demonstrations learns the training entities' facts instead of reading: it answers
+// "Seychelles" questions by searching for a training country it knows. In a renamed demonstration the memorized
+// facts are wrong and only copying works: the query must copy the question's name, the next hop must copy the
+// name the passage gives, the answer must copy the passage's value. Replacement names are drawn from the policy
+// vocabulary's own word pieces and from random letter strings (spelled by the tokenizer's character fallback), so
+// copying is trained over tokens of every frequency without naming any held-out entity on purpose; numbers are
+// replaced by random digits in the same grouping ("22,881" -> "57,390").
+import type { Rng } from '../engine/rng.ts';
+import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import type { Demonstration } from './expert.ts';
+import type { TextSpan } from './trajectory.ts';
+
+/** The text of an Actor example: the question and the response with its observation spans. */
+export interface ActorText {
+  question: string;
+  response: string;
+  observations: TextSpan[];
+  answer: string;
+}
+
+const NUMBER = /^\d[\d,.]*$/;
+const LETTER_START = /^\p{Lu}/u;
+const MAX_NAME_CHARS = 48;
+
+/** The names a plan reads and writes: every hop's subject and value that is a name or a number. */
+export function planNames(demo: Demonstration): string[] {
+  const out: string[] = [];
+  for (const h of demo.plan.hops) for (const n of [h.subject, h.value, h.context ?? '']) if (renameable(n) && !out.includes(n)) out.push(n);
+  return out;
+}
+
+function renameable(n: string): boolean {
+  return n.length > 0 && n.length <= MAX_NAME_CHARS && !n.includes('?') && (NUMBER.test(n) || LETTER_START.test(n));
+}
+
+/** Replacement-name source over a tokenizer's vocabulary. */
+export class NameSource {
+  /** Space-flagged word pieces that start with a capital letter ("Baku", "Republic"). */
+  private readonly words: string[];
+
+  constructor(tokenizer: PolicyTokenizer) {
+    this.words = tokenizer.vocab.pieces.filter((p) => p.startsWith(' ') && /^ \p{Lu}\p{Ll}+$/u.test(p)).map((p) => p.slice(1));
+    if (this.words.length === 0) throw new Error('copy augmentation: the vocabulary has no capitalized word pieces');
+  }
+
+  /** A random number shaped like `n`: same length, same separators, no leading zero. */
+  number(n: string, rng: Rng): string {
+    let out = '';
+    for (let i = 0; i < n.length; i++) {
+      const c = n[i];
+      out += c >= '0' && c <= '9' ? String(i === 0 && n.length > 1 ? 1 + rng.int(9) : rng.int(10)) : c;
+    }
+    return out;
+  }
+
+  /** A random name of 1-3 words: vocabulary words (70%) or letter strings (30%). */
+  name(rng: Rng): string {
+    const words = 1 + (rng.next() < 0.6 ? 0 : rng.next() < 0.7 ? 1 : 2);
+    const parts: string[] = [];
+    for (let i = 0; i < words; i++) parts.push(rng.next() < 0.7 ? this.words[rng.int(this.words.length)] : letters(rng));
+    return parts.join(' ');
+  }
+}
+
+const CONSONANTS = 'bcdfghjklmnprstvz';
+const VOWELS = 'aeiou';
+
+function letters(rng: Rng): string {
+  const syllables = 2 + rng.int(3);
+  let s = '';
+  for (let i = 0; i < syllables; i++) s += CONSONANTS[rng.int(CONSONANTS.length)] + VOWELS[rng.int(VOWELS.length)];
+  if (rng.next() < 0.5) s += CONSONANTS[rng.int(CONSONANTS.length)];
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * Replaces every whole-word occurrence of the mapping's keys at once (longest first; no chained replacement). A key
+ * also matches in lower case (NQ-like questions are lower-cased), and is then replaced by the lower-cased name.
+ */
+export function replaceNames(text: string, mapping: ReadonlyMap<string, string>): string {
+  if (mapping.size === 0) return text;
+  const lower = new Map<string, string>();
+  for (const [k, v] of mapping) if (!mapping.has(k.toLowerCase())) lower.set(k.toLowerCase(), v.toLowerCase());
+  const keys = [...mapping.keys(), ...lower.keys()].sort((a, b) => b.length - a.length);
+  const re = new RegExp(`(?<![\\p{L}\\p{M}\\p{N}])(?:${keys.map(escape).join('|')})(?![\\p{L}\\p{M}\\p{N}])`, 'gu');
+  return text.replace(re, (m) => mapping.get(m) ?? lower.get(m) ?? m);
+}
+
+/** The response with the names replaced, its observation spans moved to match. */
+export function renameResponse(response: string, observations: readonly TextSpan[], mapping: ReadonlyMap<string, string>): { response: string; observations: TextSpan[] } {
+  let out = '';
+  let at = 0;
+  const spans: TextSpan[] = [];
+  for (const o of observations) {
+    out += replaceNames(response.slice(at, o.start), mapping);
+    const start = out.length;
+    out += replaceNames(response.slice(o.start, o.end), mapping);
+    spans.push({ start, end: out.length });
+    at = o.end;
+  }
+  out += replaceNames(response.slice(at), mapping);
+  return { response: out, observations: spans };
+}
+
+/** A renaming of the demonstration's plan names (fresh names never collide with a text's existing words). */
+export function renameMapping(demo: Demonstration, names: NameSource, rng: Rng): Map<string, string> {
+  const text = `${demo.question.question} ${demo.response}`;
+  const mapping = new Map<string, string>();
+  const usedWords = new Set<string>();
+  for (const n of planNames(demo)) {
+    for (let tries = 0; tries < 8; tries++) {
+      const fresh = NUMBER.test(n) ? names.number(n, rng) : names.name(rng);
+      // No word of a fresh name may occur in the text (or in another fresh name): each name stays unambiguous.
+      const words = fresh.split(' ');
+      if (words.some((w) => usedWords.has(w) || replaceNames(text, new Map([[w, '']])) !== text)) continue;
+      for (const w of words) usedWords.add(w);
+      mapping.set(n, fresh);
+      break;
+    }
+  }
+  return mapping;
+}
+
+/** The demonstration as Actor text, renamed. */
+export function renamedActorText(demo: Demonstration, names: NameSource, rng: Rng): ActorText {
+  const mapping = renameMapping(demo, names, rng);
+  const r = renameResponse(demo.response, demo.observations, mapping);
+  return { question: replaceNames(demo.question.question, mapping), response: r.response, observations: r.observations, answer: replaceNames(demo.answer, mapping) };
+}

@@ -1,0 +1,137 @@
+// Copy augmentation (src/agent/copy-augment.ts): whole-word simultaneous renaming, observation spans that still
+// enclose the information blocks, renamed demonstrations on a tiny world that stay consistent (the renamed answer
+// is what the renamed passage states), and buildSftData's copyRate (seeded, judge/trim untouched).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NameSource, planNames, renamedActorText, renameResponse, replaceNames } from '../../src/agent/copy-augment.ts';
+import { createExpertContext, type Demonstration, executePlan, type ExpertContext, planQuestion } from '../../src/agent/expert.ts';
+import { buildSftData, buildWorldTokenizer } from '../../src/agent/sft-data.ts';
+import { parseTrajectory } from '../../src/agent/trajectory.ts';
+import { Rng } from '../../src/engine/rng.ts';
+import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
+import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
+import { buildWorld } from '../../src/world/build.ts';
+import { type LoadedWorld, readWorld, writeWorld } from '../../src/world/format.ts';
+import { loadSources } from '../../src/world/sources.ts';
+import { PARTS, type Question, SPLITS, TRAINING_SPLITS } from '../../src/world/types.ts';
+
+describe('replaceNames', () => {
+  it('replaces whole words only, longest name first, all at once (no chained replacement)', () => {
+    const m = new Map([
+      ['Sudan', 'Foo'],
+      ['South Sudan', 'Bar'],
+      ['Foo', 'Baz'],
+    ]);
+    expect(replaceNames('South Sudan borders Sudan, not Sudanese Foo.', m)).toBe('Bar borders Foo, not Sudanese Baz.');
+  });
+
+  it('also matches the lower-cased name and writes the lower-cased replacement', () => {
+    expect(replaceNames('what is the capital of moldova? Moldova', new Map([['Moldova', 'Keci Za']]))).toBe('what is the capital of keci za? Keci Za');
+  });
+
+  it('leaves text without a name untouched, and an empty mapping is the identity', () => {
+    expect(replaceNames('Nothing here.', new Map([['Chad', 'X']]))).toBe('Nothing here.');
+    expect(replaceNames('Chad', new Map())).toBe('Chad');
+  });
+});
+
+describe('renameResponse', () => {
+  it('moves the observation spans with the text', () => {
+    const response = '<think> Chad? </think> <search> Chad capital </search> <information> Chad: its capital is N\'Djamena. </information> <answer> N\'Djamena </answer>';
+    const open = response.indexOf('<information>');
+    const close = response.indexOf('</information>') + '</information>'.length;
+    const r = renameResponse(response, [{ start: open, end: close }], new Map([['Chad', 'Republic Of Zumbavoti'], ["N'Djamena", 'Ka']]));
+    const [o] = r.observations;
+    expect(r.response.slice(o.start, o.end)).toBe('<information> Republic Of Zumbavoti: its capital is Ka. </information>');
+    expect(r.response).toMatch(/<answer> Ka <\/answer>$/);
+  });
+});
+
+let dir: string;
+let world: LoadedWorld;
+let train: Question[];
+let ctx: ExpertContext;
+let tok: PolicyTokenizer;
+const demos: Demonstration[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'copy-aug-'));
+  writeWorld(join(dir, 'world'), buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world);
+  world = readWorld(join(dir, 'world'));
+  const all = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
+  train = TRAINING_SPLITS.flatMap((s) => world.questions[s].train.slice(0, 60));
+  ctx = createExpertContext(world.corpus, createBm25Retriever(world.corpus), train);
+  tok = buildWorldTokenizer(world.corpus, all);
+  for (const q of train) {
+    const plan = planQuestion(q, ctx.view);
+    if (!plan) continue;
+    const d = await executePlan(plan, ctx.search, ctx.pool, new Rng(1));
+    if (d.found && d.correct) demos.push(d);
+  }
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('renamed demonstrations', () => {
+  it('rename every plan name consistently: question, queries, passages and answer', () => {
+    expect(demos.length).toBeGreaterThan(20);
+    const names = new NameSource(tok);
+    let multiHop = 0;
+    for (const [i, d] of demos.entries()) {
+      const t = renamedActorText(d, names, new Rng(i));
+      const parsed = parseTrajectory(t.response);
+      expect(parsed.steps).toHaveLength(d.steps.length);
+      expect(parsed.answer).toBe(t.answer);
+      for (const o of t.observations) {
+        expect(t.response.slice(o.start, o.start + '<information>'.length)).toBe('<information>');
+        expect(t.response.slice(0, o.end).endsWith('</information>')).toBe(true);
+      }
+      // The renamed answer is stated in the last retrieved block (the reader can copy it from there).
+      const lastObs = t.observations[t.observations.length - 1];
+      if (d.plan.kind === 'chain') expect(t.response.slice(lastObs.start, lastObs.end)).toContain(t.answer);
+      const renamed = planNames(d).filter((n) => n.length > 3 && !/^\d/.test(n));
+      for (const n of renamed) expect(t.response, `${n} left in ${d.question.id}`).not.toMatch(new RegExp(`(?<![\\p{L}\\p{N}])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'u'));
+      if (d.plan.hops.length > 1) multiHop++;
+    }
+    expect(multiHop).toBeGreaterThan(0);
+  });
+
+  it('numbers keep their grouping and get new digits', () => {
+    const names = new NameSource(tok);
+    const rng = new Rng(3);
+    for (const n of ['22,881', '7', '1,877,155', '3.5']) {
+      const x = names.number(n, rng);
+      expect(x.replace(/\d/g, '0')).toBe(n.replace(/\d/g, '0'));
+      if (n.length > 1) expect(x[0]).not.toBe('0');
+    }
+  });
+});
+
+describe('buildSftData copyRate', () => {
+  it('renames the share asked for, by seed, and leaves judge and trim examples alone', async () => {
+    const base = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2 });
+    const all = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1 });
+    const half = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 0.5 });
+    const again = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 0.5 });
+    expect(base.stats.renamed).toBe(0);
+    expect(all.stats.renamed).toBe(all.actor.length);
+    expect(half.stats.renamed).toBeGreaterThan(0);
+    expect(half.stats.renamed).toBeLessThan(half.actor.length);
+    expect(half.actor.map((x) => Array.from(x.ids))).toEqual(again.actor.map((x) => Array.from(x.ids)));
+    expect(all.judge.map((x) => Array.from(x.ids))).toEqual(base.judge.map((x) => Array.from(x.ids)));
+    expect(all.trim.map((x) => Array.from(x.ids))).toEqual(base.trim.map((x) => Array.from(x.ids)));
+    // Renamed Actor examples differ from the plain ones but keep the loss on the response only.
+    let differ = 0;
+    for (let i = 0; i < all.actor.length; i++) {
+      const a = all.actor[i];
+      if (Array.from(a.ids).join() !== Array.from(base.actor[i].ids).join()) differ++;
+      expect(a.mask.slice(0, a.promptLength).every((m) => m === 0)).toBe(true);
+    }
+    expect(differ).toBe(all.actor.length);
+    await expect(buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1.5 })).rejects.toThrow(/copyRate/);
+  });
+});
