@@ -10,7 +10,8 @@
 // copying is trained over tokens of every frequency without naming any held-out entity on purpose; numbers are
 // replaced by random digits in the same grouping ("22,881" -> "57,390").
 import type { Rng } from '../engine/rng.ts';
-import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import type { PolicyTokenizer, SpecialIds } from '../text/policy-tokenizer.ts';
+import type { SftExample } from './sft-data.ts';
 import type { Demonstration } from './expert.ts';
 import type { TextSpan } from './trajectory.ts';
 
@@ -132,4 +133,23 @@ export function renamedActorText(demo: Demonstration, names: NameSource, rng: Rn
   const mapping = renameMapping(demo, names, rng);
   const r = renameResponse(demo.response, demo.observations, mapping);
   return { question: replaceNames(demo.question.question, mapping), response: r.response, observations: r.observations, answer: replaceNames(demo.answer, mapping) };
+}
+
+/**
+ * Short Actor examples cut from a (renamed) one: its ids and mask up to and including the first `</search>` (the
+ * question's name copied into the think and the query), and up to and including the first `</think>` after the
+ * first `</information>` (the next name, read off a passage). Only cuts that exist are returned.
+ */
+export function actorPrefixes(x: SftExample, special: Pick<SpecialIds, 'searchEnd' | 'informationEnd' | 'thinkEnd'>): SftExample[] {
+  const out: SftExample[] = [];
+  const cut = (end: number): void => {
+    out.push({ ...x, ids: x.ids.slice(0, end), mask: x.mask.slice(0, end) });
+  };
+  const firstSearch = x.ids.indexOf(special.searchEnd, x.promptLength);
+  if (firstSearch < 0) return out;
+  cut(firstSearch + 1);
+  const firstInfo = x.ids.indexOf(special.informationEnd, firstSearch);
+  const think = firstInfo < 0 ? -1 : x.ids.indexOf(special.thinkEnd, firstInfo);
+  if (think >= 0) cut(think + 1);
+  return out;
 }

@@ -16,7 +16,7 @@ import { buildPolicyVocab, MAX_CUT, type VocabBuildOptions } from '../text/polic
 import { shuffle, streamSeed } from '../world/random.ts';
 import type { CorpusRecord, Question } from '../world/types.ts';
 import { EXPERT_TEMPLATE_TEXTS, executePlan, type Demonstration, type ExpertContext, planQuestion } from './expert.ts';
-import { type ActorText, NameSource, renamedActorText } from './copy-augment.ts';
+import { actorPrefixes, type ActorText, NameSource, renamedActorText } from './copy-augment.ts';
 import { FLAW_TEMPLATE_TEXTS, type FlawKind, flawedVariants, type FlawedTrajectory } from './flaws.ts';
 import { actorPrompt, judgePrompt, PROMPT_TEMPLATE_TEXTS, questionText, trimPrompt } from './prompts.ts';
 import type { TextSpan } from './trajectory.ts';
@@ -136,6 +136,12 @@ export interface SftBuildOptions {
    * question from its own stream, so it does not change the judge and trim examples.
    */
   copyRate?: number;
+  /**
+   * With each renamed Actor example, also its two prefixes (copy-augment.ts actorPrefixes): up to the first
+   * `</search>` (the question's name copied into the think and the query) and up to the think after the first
+   * observation (the next name copied from a passage). Short examples, so more copying is trained per token.
+   */
+  copyPrefixes?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -209,7 +215,9 @@ export async function buildSftData(opts: SftBuildOptions): Promise<SftData> {
     good++;
     const copyRng = new Rng(streamSeed(seed, `sft-copy:${q.id}`));
     if (names && copyRng.next() < copyRate) {
-      actor.push(actorExample(tokenizer, demo, renamedActorText(demo, names, copyRng)));
+      const x = actorExample(tokenizer, demo, renamedActorText(demo, names, copyRng));
+      actor.push(x);
+      if (opts.copyPrefixes) actor.push(...actorPrefixes(x, tokenizer.special));
       renamed++;
     } else actor.push(actorExample(tokenizer, demo));
     accepts.push(judgeExample(tokenizer, demo));

@@ -27,13 +27,14 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--copy P] [--positions normal|sinusoidal] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
   '  DIR/README.md; the last stdout line is one JSON object. --max-minutes stops early (the schedule of --steps is kept;',
   '  the README then gives --stop-after); --save-every writes DIR/interim-model.safetensors every N steps. --copy P renames',
   '  the plan names of a share P of the Actor examples (src/agent/copy-augment.ts) so that the policy learns to copy;',
+  '  --copy-prefixes adds the short prefixes of each renamed example (up to the first query; up to the first read);',
   '  --positions sinusoidal starts the position embeddings at the sin/cos table (without --init).',
 ].join('\n');
 
@@ -116,6 +117,8 @@ async function run(args: string[]): Promise<number> {
   const mix = mixText ? parseMix(mixText) : DEFAULT_MIX;
   const f32 = args.includes('--f32');
   const copyRate = num(args, 'copy', 0);
+  const copyPrefixes = args.includes('--copy-prefixes');
+  if (copyPrefixes && !(copyRate > 0)) throw new Error('--copy-prefixes needs --copy P with P > 0');
   const positions = option(args, 'positions') ?? 'normal';
   if (positions !== 'normal' && positions !== 'sinusoidal') throw new Error(`--positions must be normal or sinusoidal, got "${positions}"`);
   if (!(copyRate >= 0 && copyRate <= 1)) throw new Error(`--copy must be a share in [0, 1], got ${copyRate}`);
@@ -140,6 +143,7 @@ async function run(args: string[]): Promise<number> {
     questions: train,
     seed,
     copyRate,
+    copyPrefixes,
     onProgress: (d, n) => {
       if (d - last >= 2000 || d === n) {
         last = d;
@@ -200,7 +204,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,

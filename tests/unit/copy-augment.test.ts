@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NameSource, planNames, renamedActorText, renameResponse, replaceNames } from '../../src/agent/copy-augment.ts';
+import { actorPrefixes, NameSource, planNames, renamedActorText, renameResponse, replaceNames } from '../../src/agent/copy-augment.ts';
 import { createExpertContext, type Demonstration, executePlan, type ExpertContext, planQuestion } from '../../src/agent/expert.ts';
 import { buildSftData, buildWorldTokenizer } from '../../src/agent/sft-data.ts';
 import { parseTrajectory } from '../../src/agent/trajectory.ts';
@@ -133,5 +133,29 @@ describe('buildSftData copyRate', () => {
     }
     expect(differ).toBe(all.actor.length);
     await expect(buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1.5 })).rejects.toThrow(/copyRate/);
+  });
+
+  it('copyPrefixes adds the cuts of each renamed example: up to the first </search>, up to the think after the first read', async () => {
+    const all = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1 });
+    const pre = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1, copyPrefixes: true });
+    const full = pre.actor.filter((x) => all.actor.some((y) => y.ids.length === x.ids.length && y.ids.every((v, i) => v === x.ids[i])));
+    expect(full).toHaveLength(all.actor.length);
+    expect(pre.actor.length).toBeGreaterThan(2 * all.actor.length - 1);
+    const s = tok.special;
+    for (const x of all.actor) {
+      const cuts = actorPrefixes(x, s);
+      expect(cuts.length).toBeGreaterThanOrEqual(1);
+      const [first, second] = cuts;
+      expect(first.ids[first.ids.length - 1]).toBe(s.searchEnd);
+      expect(Array.from(first.ids.slice(first.promptLength)).filter((v) => v === s.searchEnd)).toHaveLength(1);
+      expect(Array.from(first.ids)).toEqual(Array.from(x.ids.slice(0, first.ids.length)));
+      expect(Array.from(first.mask)).toEqual(Array.from(x.mask.slice(0, first.ids.length)));
+      expect(tok.decode(first.ids.slice(first.promptLength))).toMatch(/^<think> .* <\/think> <search> .* <\/search>$/);
+      if (second) {
+        expect(second.ids[second.ids.length - 1]).toBe(s.thinkEnd);
+        expect(Array.from(second.ids.slice(second.promptLength)).filter((v) => v === s.informationEnd)).toHaveLength(1);
+        expect(second.mask.reduce((a, b) => a + b, 0)).toBeGreaterThan(first.mask.reduce((a, b) => a + b, 0));
+      }
+    }
   });
 });
