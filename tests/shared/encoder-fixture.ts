@@ -21,8 +21,8 @@ export function testTokenizer(): WordPieceTokenizer {
   return new WordPieceTokenizer(r.tokens, {}, 'test tokenizer.json');
 }
 
-/** Random weights by HF name: matrices normal(0, std), LayerNorm gains 1 +- 0.2, biases +- 0.1. */
-export function randomEncoderWeights(config: EncoderConfig, seed: number, std = 0.3): Map<string, Float32Array> {
+/** Random weights by HF name, perturbed away from the init (matrices normal(0, std), LayerNorm gains 1 +- 0.2, biases +- 0.1), so that the checks against ORT exercise every parameter. src/bench/encoder-case.ts randomEncoderWeights is the benchmark's plain init. */
+export function perturbedEncoderWeights(config: EncoderConfig, seed: number, std = 0.3): Map<string, Float32Array> {
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   for (const [name, shape] of Object.entries(encoderParamShapes(config))) {
@@ -37,7 +37,7 @@ export function randomEncoderWeights(config: EncoderConfig, seed: number, std = 
 export function testEncoderSetup(layers = 2): { config: EncoderConfig; weights: Map<string, Float32Array>; tokenizer: WordPieceTokenizer } {
   const tokenizer = testTokenizer();
   const config: EncoderConfig = { ...ENCODER_PRESETS.tiny, layers, vocab: tokenizer.size, maxLen: 48 };
-  return { config, weights: randomEncoderWeights(config, 7), tokenizer };
+  return { config, weights: perturbedEncoderWeights(config, 7), tokenizer };
 }
 
 /** Cosine similarity of two embeddings (the check against onnxruntime-web: >= 0.999 per sentence). */
