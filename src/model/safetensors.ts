@@ -249,9 +249,12 @@ function halfTable(): Float32Array {
   return f16Table;
 }
 
-/** A copy of `b` in a fresh, aligned ArrayBuffer. */
+/**
+ * A copy of `b` in a fresh, aligned ArrayBuffer of exactly its length. Not `b.slice()`: on a Node Buffer (what
+ * readFileSync returns) slice() is a view, and its `.buffer` is the whole file.
+ */
 function aligned(b: Uint8Array): ArrayBuffer {
-  return b.slice().buffer;
+  return Uint8Array.prototype.slice.call(b).buffer as ArrayBuffer;
 }
 
 /** Decode one stored tensor into a fresh typed array (see DecodedTensor for the types). */

@@ -123,6 +123,19 @@ describe('round trip', () => {
     expect(() => floatData(i8, 'q.int8', 'rt.safetensors')).toThrow("model file rt.safetensors: tensor 'q.int8' has dtype I8, expected a float dtype (F32, F16, BF16)");
   });
 
+  it('reads F32 tensors from a Node Buffer (readFileSync), whose slice() is a view and not a copy', () => {
+    const a = new Float32Array([1.5, -2, 3.25]);
+    const b = new Float32Array([7, 8]);
+    const bytes = writeSafetensors({ a: { dtype: 'F32', shape: [3], data: a }, b: { dtype: 'F32', shape: [2], data: b } });
+    // A Buffer at an offset inside a larger pooled buffer, as Node gives for small files.
+    const pool = Buffer.alloc(bytes.length + 16);
+    pool.set(bytes, 8);
+    const { tensors } = readSafetensors(pool.subarray(8, 8 + bytes.length), 'buf.safetensors');
+    expect(tensors.get('a')!.data).toHaveLength(3);
+    expect(Array.from(tensors.get('a')!.data)).toEqual([1.5, -2, 3.25]);
+    expect(Array.from(tensors.get('b')!.data)).toEqual([7, 8]);
+  });
+
   it('parses a file written by hand in the reference layout (I64 position ids, U8, F64)', () => {
     const i64 = new Uint8Array(16);
     new DataView(i64.buffer).setBigInt64(0, 0n, true);
