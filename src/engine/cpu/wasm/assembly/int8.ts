@@ -17,6 +17,8 @@
 // Per panel, the 8 columns are dequantized once into f32 scratch [K][8] (`work`), then every row block reads it:
 // 4 rows x 8 columns register tiles, single rows after.
 
+import { mul } from './pointwise';
+
 // @ts-ignore: decorator
 @inline const PANEL: i32 = 8;
 
@@ -212,14 +214,6 @@ export function int8Dequant(q: usize, K: i32, N: i32, dst: usize): void {
 export function scaleCols(c: usize, scales: usize, N: i32, r0: i32, r1: i32): void {
   for (let r = r0; r < r1; r++) {
     const o = c + <usize>r * <usize>N * 4;
-    let j = 0;
-    for (; j + 4 <= N; j += 4) {
-      const b = <usize>j * 4;
-      v128.store(o + b, f32x4.mul(v128.load(o + b), v128.load(scales + b)));
-    }
-    for (; j < N; j++) {
-      const b = <usize>j * 4;
-      store<f32>(o + b, load<f32>(o + b) * load<f32>(scales + b));
-    }
+    mul(o, scales, o, 0, N);
   }
 }
