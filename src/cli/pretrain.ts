@@ -117,11 +117,11 @@ async function run(args: string[]): Promise<number> {
   const mix = mixText ? parseMix(mixText) : DEFAULT_MIX;
   const f32 = args.includes('--f32');
   const copyRate = num(args, 'copy', 0);
+  if (!(copyRate >= 0 && copyRate <= 1)) throw new Error(`--copy must be a share in [0, 1], got ${copyRate}`);
   const copyPrefixes = args.includes('--copy-prefixes');
   if (copyPrefixes && !(copyRate > 0)) throw new Error('--copy-prefixes needs --copy P with P > 0');
   const positions = option(args, 'positions') ?? 'normal';
   if (positions !== 'normal' && positions !== 'sinusoidal') throw new Error(`--positions must be normal or sinusoidal, got "${positions}"`);
-  if (!(copyRate >= 0 && copyRate <= 1)) throw new Error(`--copy must be a share in [0, 1], got ${copyRate}`);
   const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
 
   const world = loadWorldOrDefault(option(args, 'world'), log);
