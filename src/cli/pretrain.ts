@@ -9,7 +9,8 @@ import { createExpertContext } from '../agent/expert.ts';
 import { DEFAULT_MIX, trainSft } from '../agent/sft-train.ts';
 import { buildSftData, buildWorldTokenizer } from '../agent/sft-data.ts';
 import { createBackend } from '../engine/create.ts';
-import { createPolicy, loadPolicy, policyConfig, type PolicyPresetName, POLICY_PRESET_NAMES, savePolicy, worldHash } from '../model/policy.ts';
+import { createPolicy, loadPolicy, policyConfig, type PolicyPresetName, POLICY_PRESET_NAMES, POLICY_PRESETS, type PolicyShape, savePolicy, worldHash } from '../model/policy.ts';
+import { MAX_SHIFT } from '../model/transformer.ts';
 import { readSafetensors, type TensorToWrite, writeSafetensors } from '../model/safetensors.ts';
 import { createBm25Retriever } from '../retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
@@ -27,7 +28,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -35,7 +36,8 @@ export const PRETRAIN_USAGE = [
   '  the README then gives --stop-after); --save-every writes DIR/interim-model.safetensors every N steps. --copy P renames',
   '  the plan names of a share P of the Actor examples (src/agent/copy-augment.ts) so that the policy learns to copy;',
   '  --copy-prefixes adds the short prefixes of each renamed example (up to the first query; up to the first read);',
-  '  --positions sinusoidal starts the position embeddings at the sin/cos table (without --init).',
+  '  --positions sinusoidal starts the position embeddings at the sin/cos table (without --init). --shift S (0..4) gives',
+  '  the policy a token shift: each position also reads its S previous tokens (src/model/transformer.ts).',
 ].join('\n');
 
 export interface WorldData {
@@ -122,6 +124,9 @@ async function run(args: string[]): Promise<number> {
   if (copyPrefixes && !(copyRate > 0)) throw new Error('--copy-prefixes needs --copy P with P > 0');
   const positions = option(args, 'positions') ?? 'normal';
   if (positions !== 'normal' && positions !== 'sinusoidal') throw new Error(`--positions must be normal or sinusoidal, got "${positions}"`);
+  const shift = int(args, 'shift', 0);
+  if (shift > MAX_SHIFT) throw new Error(`--shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
+  const shape: PolicyShape = shift > 0 ? { ...POLICY_PRESETS[preset], shift } : POLICY_PRESETS[preset];
   const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
 
   const world = loadWorldOrDefault(option(args, 'world'), log);
@@ -160,8 +165,8 @@ async function run(args: string[]): Promise<number> {
   const init = option(args, 'init');
   // --init: continue from a checkpoint's weights (same preset, tokenizer and world; a fresh optimizer and schedule).
   const model = init
-    ? loadPolicy(backend.ops, readFileSync(init), init, { expect: { tokenizerHash: tok.hash, worldHash: wHash }, config: policyConfig(preset, tok.size) }).model
-    : createPolicy(backend.ops, preset, tok.size, seed, { positions });
+    ? loadPolicy(backend.ops, readFileSync(init), init, { expect: { tokenizerHash: tok.hash, worldHash: wHash }, config: policyConfig(shape, tok.size) }).model
+    : createPolicy(backend.ops, shape, tok.size, seed, { positions });
   if (init) log(`initialised from ${init}`);
   log(`${backend.info.adapter}; ${preset} policy, ${model.parameterCount} parameters`);
   mkdirSync(out, { recursive: true });
@@ -204,7 +209,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift > 0 ? `--shift ${shift}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -212,6 +217,7 @@ async function run(args: string[]): Promise<number> {
     checkpoint_bytes: bytes.length,
     dtype: f32 ? 'F32' : 'F16',
     preset,
+    shift,
     parameters,
     vocab: tok.size,
     tokenizer: tok.hash,

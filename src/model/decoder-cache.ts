@@ -24,7 +24,8 @@
 // Weights. 'fp32' reads the model's live parameters. 'int8' uses per-output-channel int8 copies (Int8Weight,
 // quantizeInt8) of the six matrices of every layer and of the tied output projection (tok_emb^T, one scale per
 // vocabulary entry), taken by refreshInt8(): call it after every update of the fp32 weights (DESIGN 4.4: rollouts
-// are sampled from the int8 policy, refreshed after each update). Embedding lookups, biases and norms stay fp32.
+// are sampled from the int8 policy, refreshed after each update). Embedding lookups, the token-shift projections,
+// biases and norms stay fp32.
 //
 // Batch composition. Each row's result depends only on that row's tokens on the reference backend (float64 sums
 // in a fixed order), and on the WASM backend in int8 mode (the int8 kernel's sum order does not depend on the row
@@ -36,7 +37,7 @@ import { quantizeInt8 } from '../engine/cpu/matmul.ts';
 import { cachedAttention } from '../engine/cpu/cached-attention.ts';
 import { pickOp } from '../engine/cpu/pick.ts';
 import { rowScatter } from '../engine/cpu/row-scatter.ts';
-import { LN_EPS, type Transformer } from './transformer.ts';
+import { LN_EPS, shiftOf, type Transformer } from './transformer.ts';
 
 export type DecoderWeights = 'int8' | 'fp32';
 
@@ -128,6 +129,9 @@ export class KvDecoder implements SequenceModel {
   private readonly kCache: Tensor[] = [];
   private readonly vCache: Tensor[] = [];
   private readonly lens: Int32Array;
+  /** Token shift S of the model: the last S tokens of every slot ([slots, S], oldest first; 0 = pad before the start). */
+  private readonly shift: number;
+  private readonly recent: Int32Array;
   private int8: { layers: LayerInt8[]; out: Int8Weight } | null = null;
   private disposed = false;
 
@@ -147,6 +151,8 @@ export class KvDecoder implements SequenceModel {
     this.weights = opts.weights ?? 'int8';
     if (this.weights !== 'int8' && this.weights !== 'fp32') throw new Error(`KvDecoder: weights must be 'int8' or 'fp32', got ${String(this.weights)}`);
     this.lens = new Int32Array(this.slots);
+    this.shift = shiftOf(c);
+    this.recent = new Int32Array(this.slots * this.shift);
     for (let l = 0; l < c.layers; l++) {
       this.kCache.push(this.ops.zeros([this.slots * context, c.dim]));
       this.vCache.push(this.ops.zeros([this.slots * context, c.dim]));
@@ -199,8 +205,14 @@ export class KvDecoder implements SequenceModel {
   }
 
   reset(slots?: readonly number[]): void {
-    if (!slots) this.lens.fill(0);
-    else for (const s of slots) this.lens[this.checkSlot(s)] = 0;
+    if (!slots) {
+      this.lens.fill(0);
+      this.recent.fill(0);
+    } else
+      for (const s of slots) {
+        this.lens[this.checkSlot(s)] = 0;
+        this.recent.fill(0, s * this.shift, (s + 1) * this.shift);
+      }
   }
 
   length(slot: number): number {
@@ -307,6 +319,17 @@ export class KvDecoder implements SequenceModel {
 
     try {
       let x = keep(o.add(keep(o.embedding(m.tokEmb.value, idx(ids))), keep(o.embedding(m.posEmb.value, idx(pos)))));
+      // Token shift (Transformer.forward): the ids s back of every packed row, from the chunk or the slot's recent
+      // tokens; the shift projections stay fp32 in int8 mode (like the embeddings).
+      const S = this.shift;
+      for (let s = 1; s <= S; s++) {
+        const prev = new Int32Array(N);
+        for (let j = 0; j < n; j++) {
+          const c = chunks[order[j]];
+          for (let i = 0; i < c.ids.length; i++) prev[offs[j] + i] = i >= s ? c.ids[i - s] : this.recent[c.slot * S + S + i - s];
+        }
+        x = keep(o.add(x, keep(o.matmul(keep(o.embedding(m.tokEmb.value, idx(prev))), m.shifts[s - 1].value))));
+      }
       const multi = order.slice(nd).map((ci, j) => ({ c: chunks[ci], off: offs[nd + j], p0: this.lens[chunks[ci].slot] }));
       const allFromStart = multi.every((e) => e.p0 === 0);
       for (let l = 0; l < m.layers.length; l++) {
@@ -399,7 +422,14 @@ export class KvDecoder implements SequenceModel {
         const f = keep(o.gelu(keep(o.addBias(mm(h2, L.w1.value, q8?.w1), L.b1.value))));
         x = keep(o.add(x, keep(o.addBias(mm(f, L.w2.value, q8?.w2), L.b2.value))));
       }
-      for (const c of chunks) this.lens[c.slot] += c.ids.length;
+      for (const c of chunks) {
+        this.lens[c.slot] += c.ids.length;
+        if (S > 0) {
+          const r = this.recent.subarray(c.slot * S, (c.slot + 1) * S);
+          const all = [...r, ...Array.from(c.ids)];
+          r.set(all.slice(all.length - S));
+        }
+      }
       if (!opts.logits) return null;
       // The last row of each chunk, in the caller's chunk order.
       const last = new Int32Array(chunks.length);

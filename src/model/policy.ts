@@ -26,7 +26,7 @@
 //   plus any caller extras (step, preset, role, ...).
 // Loading checks format, config, tokenizer and world, in that order, and names the one that differs.
 import { writeSafetensors, readSafetensors, type TensorToWrite, floatData, expectShapes, SafetensorsError } from './safetensors.ts';
-import { parameterCount, Transformer, type TransformerConfig, type TransformerInit } from './transformer.ts';
+import { MAX_SHIFT, parameterCount, shiftOf, Transformer, type TransformerConfig, type TransformerInit } from './transformer.ts';
 import type { Ops } from '../engine/types.ts';
 import { fnv1a64 } from '../text/policy-vocab.ts';
 import type { CorpusRecord } from '../world/types.ts';
@@ -123,6 +123,9 @@ export interface LoadedPolicy {
 }
 
 const CONFIG_KEYS: readonly (keyof TransformerConfig)[] = ['vocab', 'dim', 'heads', 'layers', 'context', 'mlpRatio'];
+/** Every config field, the optional token shift included (0 when absent). */
+const configValue = (c: TransformerConfig, k: keyof TransformerConfig | 'shift'): number => (k === 'shift' ? shiftOf(c) : c[k] ?? 0);
+const COMPARED_KEYS = [...CONFIG_KEYS, 'shift'] as const;
 
 function parseConfig(text: string | undefined, source: string): TransformerConfig {
   let raw: unknown;
@@ -140,10 +143,15 @@ function parseConfig(text: string | undefined, source: string): TransformerConfi
     if (typeof v !== 'number' || !(v > 0)) throw new PolicyCheckpointError('format', `policy checkpoint ${source}: config.${k} is ${JSON.stringify(v)}`);
     c[k] = v;
   }
+  if (o.shift !== undefined) {
+    if (!(typeof o.shift === 'number' && Number.isInteger(o.shift) && o.shift >= 0 && o.shift <= MAX_SHIFT))
+      throw new PolicyCheckpointError('format', `policy checkpoint ${source}: config.shift is ${JSON.stringify(o.shift)} (expected an integer in 0..${MAX_SHIFT})`);
+    if (o.shift > 0) c.shift = o.shift;
+  }
   return c;
 }
 
-const fmtConfig = (c: TransformerConfig): string => CONFIG_KEYS.map((k) => `${k}=${c[k]}`).join(' ');
+const fmtConfig = (c: TransformerConfig): string => COMPARED_KEYS.map((k) => `${k}=${configValue(c, k)}`).join(' ');
 
 /**
  * Builds a Transformer on `ops` from checkpoint bytes. Throws PolicyCheckpointError naming what differs: the file
@@ -164,11 +172,12 @@ export function loadPolicy(ops: Ops, bytes: Uint8Array | ArrayBuffer, source: st
     throw new PolicyCheckpointError('format', `policy checkpoint ${source}: version ${JSON.stringify(md.version)}, this code reads version ${POLICY_VERSION}`);
   const config = parseConfig(md.config, source);
   if (opts.config) {
-    const diff = CONFIG_KEYS.filter((k) => opts.config?.[k] !== config[k]);
+    const want = opts.config;
+    const diff = COMPARED_KEYS.filter((k) => configValue(want, k) !== configValue(config, k));
     if (diff.length > 0)
       throw new PolicyCheckpointError(
         'config',
-        `policy checkpoint ${source}: config differs in ${diff.map((k) => `${k} (file ${config[k]}, wanted ${opts.config?.[k]})`).join(', ')}; file: ${fmtConfig(config)}`,
+        `policy checkpoint ${source}: config differs in ${diff.map((k) => `${k} (file ${configValue(config, k)}, wanted ${configValue(want, k)})`).join(', ')}; file: ${fmtConfig(config)}`,
       );
   }
   if (md.tokenizer !== opts.expect.tokenizerHash)

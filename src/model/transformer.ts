@@ -12,6 +12,29 @@ export interface TransformerConfig {
   context: number;
   /** Hidden width of the MLP as a multiple of dim. */
   mlpRatio: number;
+  /**
+   * Token shift (0 or absent: none; at most MAX_SHIFT): the input of position i also gets tok_emb[ids[i - s]] x
+   * shift.s for s = 1..shift (the pad id 0 before a sequence's start). Every position then carries its previous
+   * tokens, so one attention layer can match "the token after the one I just wrote" (an induction head, what
+   * copying a name spelled in several tokens needs) without first learning a previous-token head.
+   */
+  shift?: number;
+}
+
+/** Largest token shift a config may ask for. */
+export const MAX_SHIFT = 4;
+
+/** The token shift of a config (0 when absent). */
+export const shiftOf = (c: TransformerConfig): number => c.shift ?? 0;
+
+/**
+ * The ids `s` positions back of every position of a right-padded batch [batch, t] (0, the pad id, before a
+ * sequence's start): what the shift.s projection reads.
+ */
+export function shiftedIds(ids: Int32Array, batch: number, t: number, s: number): Int32Array {
+  const out = new Int32Array(batch * t);
+  for (let b = 0; b < batch; b++) for (let i = s; i < t; i++) out[b * t + i] = ids[b * t + i - s];
+  return out;
 }
 
 export const TRANSFORMER_PRESETS = {
@@ -38,7 +61,7 @@ export const LN_EPS = 1e-5;
 export function parameterCount(c: TransformerConfig): number {
   const hidden = c.dim * c.mlpRatio;
   const perLayer = 4 * c.dim + 4 * (c.dim * c.dim + c.dim) + (c.dim * hidden + hidden) + (hidden * c.dim + c.dim);
-  return c.vocab * c.dim + c.context * c.dim + c.layers * perLayer + 2 * c.dim;
+  return c.vocab * c.dim + c.context * c.dim + shiftOf(c) * c.dim * c.dim + c.layers * perLayer + 2 * c.dim;
 }
 
 export interface Layer {
@@ -52,6 +75,8 @@ export class Transformer {
   readonly params: Var[] = [];
   readonly tokEmb: Var;
   readonly posEmb: Var;
+  /** shift.1 .. shift.S [dim, dim] (empty without a token shift). */
+  readonly shifts: Var[] = [];
   readonly layers: Layer[] = [];
   readonly lnfg: Var;
   readonly lnfb: Var;
@@ -71,6 +96,8 @@ export class Transformer {
   ) {
     const { vocab, dim, layers, context, mlpRatio, heads } = config;
     if (dim % heads !== 0) throw new Error(`Transformer: dim ${dim} is not a multiple of heads ${heads}`);
+    const shift = shiftOf(config);
+    if (!(Number.isInteger(shift) && shift >= 0 && shift <= MAX_SHIFT)) throw new Error(`Transformer: shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
     const rng = new Rng(seed);
     const tape = new Tape(ops);
     const mk = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02): Var => {
@@ -83,6 +110,7 @@ export class Transformer {
     this.tokEmb = mk('tok_emb', [vocab, dim], 'normal');
     this.posEmb = mk('pos_emb', [context, dim], 'normal', 0.01);
     if (init.positions === 'sinusoidal') ops.write(this.posEmb.value, sinusoidalPositions(context, dim, 0.02 * Math.SQRT2));
+    for (let s = 1; s <= shift; s++) this.shifts.push(mk(`shift.${s}`, [dim, dim], 'normal'));
     const hidden = dim * mlpRatio;
     const residStd = 0.02 / Math.sqrt(2 * layers);
     for (let l = 0; l < layers; l++) {
@@ -129,6 +157,12 @@ export class Transformer {
     const idsT = o.tensor(ids, [ids.length]);
     const posT = o.tensor(pos, [pos.length]);
     let x = tape.add(tape.embedding(this.tokEmb, idsT, ids), tape.embedding(this.posEmb, posT, pos));
+    this.shifts.forEach((w, j) => {
+      const prev = shiftedIds(ids, batch, t, j + 1);
+      const prevT = o.tensor(prev, [prev.length]);
+      tape.adopt(prevT);
+      x = tape.add(x, tape.matmul(tape.embedding(this.tokEmb, prevT, prev), w));
+    });
     const spec = { batch, heads, tq: t, tk: t, ...(opts.keyLengths ? { keyLengths: opts.keyLengths } : {}) };
     for (const L of this.layers) {
       const h = tape.layernorm(x, L.ln1g, L.ln1b, LN_EPS);

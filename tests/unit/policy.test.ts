@@ -10,9 +10,11 @@ import {
   createPolicy, loadPolicy, POLICY_PRESETS, PolicyCheckpointError, policyConfig, policyParameterCount, savePolicy, worldHash,
 } from '../../src/model/policy.ts';
 import { writeSafetensors } from '../../src/model/safetensors.ts';
-import { sinusoidalPositions, Transformer, type TransformerConfig } from '../../src/model/transformer.ts';
+import { lmLoss, shiftedIds, sinusoidalPositions, Transformer, type TransformerConfig } from '../../src/model/transformer.ts';
 
 const CFG: TransformerConfig = { vocab: 97, dim: 32, heads: 2, layers: 2, context: 48, mlpRatio: 4 };
+/** The same with a token shift of 2 (shift.1, shift.2 initialised normal, so the shifted path matters). */
+const SHIFTED: TransformerConfig = { ...CFG, shift: 2 };
 
 let ref: Backend;
 let wasm: Backend;
@@ -105,6 +107,73 @@ describe('policy presets', () => {
   });
 });
 
+describe('token shift', () => {
+  it('reads the ids s back within each sequence, the pad id 0 before its start', () => {
+    // Two sequences of 4: [5 6 7 8], [9 10 11 12].
+    const ids = Int32Array.from([5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(Array.from(shiftedIds(ids, 2, 4, 1))).toEqual([0, 5, 6, 7, 0, 9, 10, 11]);
+    expect(Array.from(shiftedIds(ids, 2, 4, 2))).toEqual([0, 0, 5, 6, 0, 0, 9, 10]);
+    expect(Array.from(shiftedIds(ids, 2, 4, 4))).toEqual(new Array(8).fill(0));
+  });
+
+  it('adds shift.1..shift.S to the parameters; shift 0 is the plain model; bad values are refused', async () => {
+    const plain = new Transformer(ref.ops, CFG, 3);
+    const zero = new Transformer(ref.ops, { ...CFG, shift: 0 }, 3);
+    const shifted = new Transformer(ref.ops, SHIFTED, 3);
+    expect(shifted.parameterCount - plain.parameterCount).toBe(2 * CFG.dim * CFG.dim);
+    expect(shifted.shifts.map((p) => p.name)).toEqual(['shift.1', 'shift.2']);
+    expect(policyParameterCount({ ...POLICY_PRESETS.tiny, shift: 2 }, 300) - policyParameterCount('tiny', 300)).toBe(2 * POLICY_PRESETS.tiny.dim ** 2);
+    const ids = new Rng(2).intArray(12, CFG.vocab);
+    expect(await tapeLogits(zero, ids)).toEqual(await tapeLogits(plain, ids));
+    // The shift changes the logits from position 1 on (position 0 reads only the pad id: a constant offset there).
+    const a = await tapeLogits(plain, ids);
+    const b = await tapeLogits(shifted, ids);
+    expect(maxAbsDiff(a.subarray(CFG.vocab), b.subarray(CFG.vocab))).toBeGreaterThan(1e-4);
+    expect(() => new Transformer(ref.ops, { ...CFG, shift: 5 }, 1)).toThrow(/shift must be an integer in 0..4, got 5/);
+    expect(() => new Transformer(ref.ops, { ...CFG, shift: 1.5 }, 1)).toThrow(/shift/);
+    for (const m of [plain, zero, shifted]) m.dispose();
+  });
+
+  it('gradients of shift.1, shift.2 and tok_emb match finite differences (reference backend)', async () => {
+    const cfg: TransformerConfig = { vocab: 13, dim: 8, heads: 2, layers: 1, context: 8, mlpRatio: 2, shift: 2 };
+    const model = new Transformer(ref.ops, cfg, 21);
+    const ids = Int32Array.from([3, 4, 5, 3, 4, 6, 1, 2, 9, 9, 3, 4]);
+    const lossOf = async (): Promise<number> => {
+      const tape = new Tape(ref.ops);
+      try {
+        return (await ref.ops.readF32(lmLoss(model, tape, ids, 2, 6).value))[0];
+      } finally {
+        tape.dispose();
+      }
+    };
+    const tape = new Tape(ref.ops);
+    tape.backward(lmLoss(model, tape, ids, 2, 6));
+    tape.dispose();
+    const byName = model.paramsByName();
+    const h = 1e-3;
+    for (const name of ['shift.1', 'shift.2', 'tok_emb']) {
+      const p = byName.get(name)!;
+      const g = await ref.ops.readF32(p.grad!);
+      const w = await ref.ops.readF32(p.value);
+      // Entries that carry gradient: shift.* everywhere; tok_emb rows of ids seen at position i - s.
+      for (const i of name === 'tok_emb' ? [3 * cfg.dim + 1, 4 * cfg.dim + 5, 9 * cfg.dim + 2] : [0, 9, 27, 63]) {
+        const at = (x: number): Promise<number> => {
+          const v = Float32Array.from(w);
+          v[i] = x;
+          ref.ops.write(p.value, v);
+          return lossOf();
+        };
+        const fd = ((await at(w[i] + h)) - (await at(w[i] - h))) / (2 * h);
+        ref.ops.write(p.value, w);
+        expect(Math.abs(fd - g[i]), `${name}[${i}]: fd ${fd}, analytic ${g[i]}`).toBeLessThan(2e-4 + 0.02 * Math.abs(fd));
+      }
+      expect(g.some((x) => x !== 0), name).toBe(true);
+    }
+    for (const p of model.params) if (p.grad) ref.ops.dispose(p.grad);
+    model.dispose();
+  });
+});
+
 describe('policy checkpoints', () => {
   const binding = { tokenizerHash: 'fnv1a64:aaaa', worldHash: worldHash([{ id: 'a', contents: '"A"\ntext' }]) };
 
@@ -114,6 +183,18 @@ describe('policy checkpoints', () => {
     expect(worldHash(c)).toMatch(/^fnv1a64:[0-9a-f]{16}$/);
     expect(worldHash(c)).not.toBe(worldHash([c[0], { id: 'b', contents: '"B"\nz' }]));
     expect(worldHash(c)).not.toBe(worldHash([c[1], c[0]]));
+  });
+
+  it('round-trips a token-shift config and its weights', async () => {
+    const m = new Transformer(ref.ops, SHIFTED, 3);
+    const bytes = await savePolicy(m, binding);
+    const { model, config } = loadPolicy(ref.ops, bytes, 'mem', { expect: binding });
+    expect(config).toEqual(SHIFTED);
+    const ids = new Rng(4).intArray(10, CFG.vocab);
+    expect(await tapeLogits(model, ids)).toEqual(await tapeLogits(m, ids));
+    const plain = loadPolicy(ref.ops, await savePolicy(new Transformer(ref.ops, CFG, 3), binding), 'mem', { expect: binding });
+    expect('shift' in plain.config).toBe(false);
+    for (const x of [model, plain.model, m]) x.dispose();
   });
 
   it('round-trips weights and metadata', async () => {
@@ -150,6 +231,9 @@ describe('policy checkpoints', () => {
     expect(fieldOf(() => loadPolicy(ref.ops, bytes, 'ck', { expect: { ...binding, worldHash: 'fnv1a64:0' } }))).toMatch(/^world: /);
     expect(fieldOf(() => loadPolicy(ref.ops, bytes, 'ck', { expect: binding, config: { ...CFG, dim: 64 } }))).toMatch(
       /^config: .*dim \(file 32, wanted 64\)/,
+    );
+    expect(fieldOf(() => loadPolicy(ref.ops, bytes, 'ck', { expect: binding, config: SHIFTED }))).toMatch(
+      /^config: .*shift \(file 0, wanted 2\)/,
     );
     const other = writeSafetensors({ w: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }, { format: 'something' });
     expect(fieldOf(() => loadPolicy(ref.ops, other, 'x', { expect: binding }))).toMatch(/^format: .*not a policy checkpoint/);
@@ -188,9 +272,9 @@ describe.each([
     return ops;
   };
 
-  it('gives the tape forward logits at every position (fp32)', async (ctx) => {
-    const ops = opsOrSkip(ctx);
-    const model = new Transformer(ops, CFG, 11);
+  it.each([['plain', CFG], ['token shift 2', SHIFTED]] as const)('gives the tape forward logits at every position (fp32, %s)', async (_n, cfg) => {
+    const ops = opsOrSkip(null);
+    const model = new Transformer(ops, cfg, 11);
     const { seqs, calls } = plan(new Rng(5));
     const full = await Promise.all(seqs.map((s) => tapeLogits(model, s)));
     const dec = new KvDecoder(model, { slots: 3, weights: 'fp32' });
@@ -209,9 +293,9 @@ describe.each([
     model.dispose();
   });
 
-  it('the padded tape forward (keyLengths) agrees with per-sequence forwards', async (ctx) => {
-    const ops = opsOrSkip(ctx);
-    const model = new Transformer(ops, CFG, 11);
+  it.each([['plain', CFG], ['token shift 2', SHIFTED]] as const)('the padded tape forward (keyLengths) agrees with per-sequence forwards (%s)', async (_n, cfg) => {
+    const ops = opsOrSkip(null);
+    const model = new Transformer(ops, cfg, 11);
     const { seqs } = plan(new Rng(6));
     const t = 31;
     const ids = new Int32Array(3 * t);
@@ -267,9 +351,9 @@ describe.each([
     model.dispose();
   });
 
-  it('int8 weights stay close to fp32, and refreshInt8 follows weight updates', async (ctx) => {
-    const ops = opsOrSkip(ctx);
-    const model = new Transformer(ops, CFG, 12);
+  it.each([['plain', CFG], ['token shift 2', SHIFTED]] as const)('int8 weights stay close to fp32, and refreshInt8 follows weight updates (%s)', async (_n, cfg) => {
+    const ops = opsOrSkip(null);
+    const model = new Transformer(ops, cfg, 12);
     const { seqs, calls } = plan(new Rng(7));
     const f = new KvDecoder(model, { slots: 3, weights: 'fp32' });
     const q = await KvDecoder.create(model, { slots: 3, weights: 'int8' });
@@ -302,9 +386,9 @@ describe.each([
 
   // The batch-composition check is for the cpu backends (bit-exact there); not registered for webgpu.
   if (name !== 'webgpu')
-  it('picks the same tokens and log-probs batched as one sequence at a time (int8 and fp32)', async (ctx) => {
-    const ops = opsOrSkip(ctx);
-    const model = new Transformer(ops, CFG, 13);
+  it.each([['plain', CFG], ['token shift 2', SHIFTED]] as const)('picks the same tokens and log-probs batched as one sequence at a time (int8 and fp32, %s)', async (_n, cfg) => {
+    const ops = opsOrSkip(null);
+    const model = new Transformer(ops, cfg, 13);
     for (const weights of ['int8', 'fp32'] as const) {
       const prompts = [[1, 2, 3, 4, 5], [9, 8], [7, 7, 7, 7, 7, 7, 7], [3]].map((a) => Int32Array.from(a));
       const run = async (slots: number, order: number[]): Promise<{ toks: number[][]; lps: number[][] }> => {
