@@ -36,8 +36,9 @@ export const PRETRAIN_USAGE = [
   '  the README then gives --stop-after); --save-every writes DIR/interim-model.safetensors every N steps. --copy P renames',
   '  the plan names of a share P of the Actor examples (src/agent/copy-augment.ts) so that the policy learns to copy;',
   '  --copy-prefixes adds the short prefixes of each renamed example (up to the first query; up to the first read);',
-  '  --positions sinusoidal starts the position embeddings at the sin/cos table (without --init). --shift S (0..4) gives',
-  '  the policy a token shift: each position also reads its S previous tokens (src/model/transformer.ts).',
+  '  --positions sinusoidal starts the position embeddings at the sin/cos table (without --init). --shift S (0..4): the',
+  '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
+  '  2 for small and base, 0 for tiny).',
 ].join('\n');
 
 export interface WorldData {
@@ -124,9 +125,11 @@ async function run(args: string[]): Promise<number> {
   if (copyPrefixes && !(copyRate > 0)) throw new Error('--copy-prefixes needs --copy P with P > 0');
   const positions = option(args, 'positions') ?? 'normal';
   if (positions !== 'normal' && positions !== 'sinusoidal') throw new Error(`--positions must be normal or sinusoidal, got "${positions}"`);
-  const shift = int(args, 'shift', 0);
+  const presetShift = POLICY_PRESETS[preset].shift ?? 0;
+  const shift = int(args, 'shift', presetShift);
   if (shift > MAX_SHIFT) throw new Error(`--shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
-  const shape: PolicyShape = shift > 0 ? { ...POLICY_PRESETS[preset], shift } : POLICY_PRESETS[preset];
+  const { shift: _preset, ...unshifted } = POLICY_PRESETS[preset];
+  const shape: PolicyShape = shift > 0 ? { ...unshifted, shift } : unshifted;
   const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
 
   const world = loadWorldOrDefault(option(args, 'world'), log);
@@ -209,7 +212,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift > 0 ? `--shift ${shift}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,

@@ -1,4 +1,5 @@
-// A decoder-only transformer (pre-LN, GELU MLP, tied embeddings) built on the tape, so it trains on any backend.
+// A decoder-only transformer (pre-LN, GELU MLP, tied embeddings, learned positions, optional token shift) built on
+// the tape, so it trains on any backend.
 import { Rng } from '../engine/rng.ts';
 import { Tape, type Var } from '../engine/tape.ts';
 import type { Ops, Tensor } from '../engine/types.ts';
