@@ -196,4 +196,33 @@ describe('cli pretrain', () => {
     expect((err as PolicyCheckpointError).field).toBe('world');
     expect((err as Error).message).toContain(`current world is ${other}`);
   });
+
+  it('--shift S gives the policy a token shift (in the checkpoint config and the README command); out of range is refused', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sft-pretrain-shift-'));
+    const logs: string[] = [];
+    const errs: string[] = [];
+    const spyLog = vi.spyOn(console, 'log').mockImplementation((m: unknown) => void logs.push(String(m)));
+    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const spyConsoleErr = vi.spyOn(console, 'error').mockImplementation((m: unknown) => void errs.push(String(m)));
+    let code: number;
+    let bad: number;
+    try {
+      code = await pretrain(['--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '8', '--warmup', '1', '--shift', '1', '--out', out]);
+      bad = await pretrain(['--preset', 'tiny', '--world', worldDir, '--steps', '2', '--shift', '9', '--out', out]);
+    } finally {
+      spyLog.mockRestore();
+      spyErr.mockRestore();
+      spyConsoleErr.mockRestore();
+    }
+    expect(code).toBe(0);
+    expect(bad).not.toBe(0);
+    expect(errs.join('\n')).toMatch(/--shift must be an integer in 0..4, got 9/);
+    const summary = JSON.parse(logs[logs.length - 1]) as Record<string, unknown>;
+    expect(summary.shift).toBe(1);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--shift 1');
+    const loaded = loadPolicy(be.ops, readFileSync(join(out, 'model.safetensors')), 'model.safetensors', { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } });
+    expect(loaded.config.shift).toBe(1);
+    expect(loaded.model.paramsByName().has('shift.1')).toBe(true);
+    loaded.model.dispose();
+  });
 });
