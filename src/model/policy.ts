@@ -8,8 +8,10 @@
 //   tiny   tests: 2 layers x 32 wide, context 512 (~0.1M parameters with the tiny world's vocabulary).
 //   small  the shipped default, sized so the warm start trains in <= 30 min on 2 CPU cores (WASM backend): 4 layers x
 //          128 wide, 4 heads of 32, context 2048, token shift 2; 2.11M parameters with 8000 ids (1.02M of them the
-//          tied embedding). The token shift (transformer.ts) is what lets a model this small copy names it has never
-//          seen token by token: with the same data and steps, dev EM 0.049 against 0.011 without it (public/policy/README.md). Measured (src/bench/rollout-bench.ts, case policy-train-step): one SFT step on 8 x 512 tokens
+//          tied embedding). The token shift (transformer.ts) is what lets a model this small copy names it has
+//          never seen token by token: with the same data and steps, dev EM 0.049 against 0.011 without it
+//          (public/policy/README.md); it costs ~6% per SFT step. Measured without it (src/bench/rollout-bench.ts,
+//          case policy-train-step): one SFT step on 8 x 512 tokens
 //          takes ~0.95 s with logits only for the loss rows (Transformer.forward `rows`; 1.44 s with logits
 //          everywhere), i.e. ~4.3k tokens/s, ~7.5M tokens in 30 minutes: about 3,500 questions' worth of Actor,
 //          Discriminator (2 per question) and Trimmer examples (~2,150 tokens per question on the default world).
