@@ -118,6 +118,8 @@ export interface SamplerOptions {
 export class SftSampler {
   private readonly queues: Record<SftRole, { items: SftExample[]; at: number; pass: number }>;
   private pending: SftExample[][] = [];
+  /** Extra Actor examples (DAgger recovery, dagger.ts) drawn for `share` of the Actor's draws, from its own queue. */
+  private extra: { items: SftExample[]; at: number; pass: number; share: number } | null = null;
   private readonly rng: Rng;
   private round = 0;
 
@@ -139,6 +141,30 @@ export class SftSampler {
     shuffle(new Rng(streamSeed(this.opts.seed, `sft-train:${r}:${qu.pass}`)), qu.items);
     qu.at = 0;
     qu.pass++;
+  }
+
+  /**
+   * From the next round on, `share` of each round's Actor draws come from `items` (rounded to the nearest count),
+   * shuffled per pass with their own seeded stream; replaces an earlier extra set.
+   */
+  addActorExtra(items: readonly SftExample[], share: number): void {
+    if (!(share >= 0 && share <= 1)) throw new Error(`SftSampler: the extra share must be in [0, 1], got ${share}`);
+    if (items.some((x) => x.role !== 'actor')) throw new Error('SftSampler: extra examples must be Actor examples');
+    this.extra = items.length > 0 ? { items: [...items], at: 0, pass: 0, share } : null;
+    if (this.extra) this.reshuffleExtra();
+  }
+
+  private reshuffleExtra(): void {
+    const e = this.extra as NonNullable<SftSampler['extra']>;
+    shuffle(new Rng(streamSeed(this.opts.seed, `sft-train:actor-extra:${e.pass}`)), e.items);
+    e.at = 0;
+    e.pass++;
+  }
+
+  private drawExtra(): SftExample {
+    const e = this.extra as NonNullable<SftSampler['extra']>;
+    if (e.at >= e.items.length) this.reshuffleExtra();
+    return e.items[e.at++];
   }
 
   private draw(r: SftRole): SftExample {
@@ -163,6 +189,9 @@ export class SftSampler {
     const avail = { actor: this.queues.actor.items.length, judge: this.queues.judge.items.length, trim: this.queues.trim.items.length };
     const counts = roleCounts(mix, roundExamples, avail);
     const drawn: SftExample[] = [];
+    const extra = this.extra ? Math.round(counts.actor * this.extra.share) : 0;
+    for (let i = 0; i < extra; i++) drawn.push(this.drawExtra());
+    counts.actor -= extra;
     for (const r of SFT_ROLES) for (let i = 0; i < counts[r]; i++) drawn.push(this.draw(r));
     drawn.sort((a, b) => b.ids.length - a.ids.length || a.role.localeCompare(b.role) || a.questionId.localeCompare(b.questionId));
     const batches: SftExample[][] = [];

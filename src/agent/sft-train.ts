@@ -51,6 +51,11 @@ export interface SftTrainOptions {
   stopAfter?: number;
   /** Stop (after the current step) once training has taken this many seconds; the schedule is not changed. */
   maxSeconds?: number;
+  /**
+   * DAgger recovery (dagger.ts): after step `atStep`, `build` is called (it rolls out the model as trained so far)
+   * and from then on `share` of the Actor's draws are its examples. Its time counts toward the run's seconds.
+   */
+  recovery?: { atStep: number; share: number; build: () => Promise<SftExample[]> };
   /** Called after every step (awaited). */
   onStep?: (s: SftStepInfo) => void | Promise<void>;
 }
@@ -93,6 +98,8 @@ export interface SftTrainResult {
   passes: Record<SftRole, number>;
   /** Examples left out because they are longer than the model's context. */
   droppedTooLong: number;
+  /** DAgger recovery: examples added (after the context filter) and the seconds their rollouts took; null when off. */
+  recovery: { examples: number; seconds: number; atStep: number } | null;
 }
 
 export const DEFAULT_MIX: RoleMix = Object.freeze({ actor: 0.6, judge: 0.25, trim: 0.15 });
@@ -204,6 +211,7 @@ export async function trainSft(model: Transformer, data: Readonly<Record<SftRole
   const t0 = performance.now();
   let done = 0;
   let stoppedEarly = false;
+  let recovery: SftTrainResult['recovery'] = null;
   try {
     for (let s = 1; s <= steps; s++) {
       if (opts.stopAfter !== undefined && s > opts.stopAfter) {
@@ -229,6 +237,12 @@ export async function trainSft(model: Transformer, data: Readonly<Record<SftRole
         steps = Math.min(steps, fitSteps);
       }
       done = s;
+      if (opts.recovery && s === opts.recovery.atStep) {
+        const tr = performance.now();
+        const extra = fit(await opts.recovery.build());
+        sampler.addActorExtra(extra, opts.recovery.share);
+        recovery = { examples: extra.length, seconds: (performance.now() - tr) / 1000, atStep: s };
+      }
       await opts.onStep?.({ step: s, steps, lr: rate, loss: r.loss, roleLoss: r.roleLoss, gradNorm, examples: batch.length, t: r.t, tokens: r.tokens, seconds, tokensPerSecond: tokens / seconds });
       if (opts.maxSeconds !== undefined && (performance.now() - t0) / 1000 >= opts.maxSeconds && s < steps) {
         stoppedEarly = true;
@@ -261,5 +275,6 @@ export async function trainSft(model: Transformer, data: Readonly<Record<SftRole
     examples: { actor: kept.actor.length, judge: kept.judge.length, trim: kept.trim.length },
     passes: sampler.passes(),
     droppedTooLong: dropped,
+    recovery,
   };
 }

@@ -5,7 +5,9 @@
 // Progress on stderr; the last stdout line is one JSON object with the measured figures.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { recoveryRound } from '../agent/dagger.ts';
 import { createExpertContext } from '../agent/expert.ts';
+import { corpusRetriever } from '../agent/rollout.ts';
 import { DEFAULT_MIX, trainSft } from '../agent/sft-train.ts';
 import { buildSftData, buildWorldTokenizer } from '../agent/sft-data.ts';
 import { createBackend } from '../engine/create.ts';
@@ -28,7 +30,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--dagger AT [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -38,7 +40,9 @@ export const PRETRAIN_USAGE = [
   '  --copy-prefixes adds the short prefixes of each renamed example (up to the first query; up to the first read);',
   '  --positions sinusoidal starts the position embeddings at the sin/cos table (without --init). --shift S (0..4): the',
   '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
-  '  2 for small and base, 0 for tiny).',
+  '  2 for small and base, 0 for tiny). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
+  '  (temperature 1) on --dagger-questions training questions (default 2000) and train on the expert\'s continuation',
+  '  from the states it reached (src/agent/dagger.ts) for --dagger-share of the Actor draws (default 0.5).',
 ].join('\n');
 
 export interface WorldData {
@@ -130,6 +134,13 @@ async function run(args: string[]): Promise<number> {
   if (shift > MAX_SHIFT) throw new Error(`--shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
   const { shift: _preset, ...unshifted } = POLICY_PRESETS[preset];
   const shape: PolicyShape = shift > 0 ? { ...unshifted, shift } : unshifted;
+  const daggerAt = option(args, 'dagger') !== undefined ? num(args, 'dagger', 0.5) : undefined;
+  if (daggerAt !== undefined && minutes !== undefined) throw new Error('--dagger needs --steps (its step is a share of them), not --minutes');
+  if (daggerAt !== undefined && !(daggerAt < 1)) throw new Error(`--dagger must be a share of the steps in (0, 1), got ${daggerAt}`);
+  const daggerShare = num(args, 'dagger-share', 0.5);
+  if (!(daggerShare <= 1)) throw new Error(`--dagger-share must be a share in (0, 1], got ${daggerShare}`);
+  const daggerQuestions = int(args, 'dagger-questions', 2000);
+  if (daggerAt === undefined && (option(args, 'dagger-share') !== undefined || option(args, 'dagger-questions') !== undefined)) throw new Error('--dagger-share and --dagger-questions need --dagger AT');
   const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
 
   const world = loadWorldOrDefault(option(args, 'world'), log);
@@ -143,7 +154,8 @@ async function run(args: string[]): Promise<number> {
   log(`world ${world.source}: ${world.corpus.length} passages, ${train.length} training questions; vocabulary ${tok.size} ids`);
 
   const ts = performance.now();
-  const ctx = createExpertContext(world.corpus, createBm25Retriever(world.corpus), train);
+  const bm25 = createBm25Retriever(world.corpus);
+  const ctx = createExpertContext(world.corpus, bm25, train);
   let last = 0;
   const data = await buildSftData({
     tokenizer: tok,
@@ -174,7 +186,29 @@ async function run(args: string[]): Promise<number> {
   log(`${backend.info.adapter}; ${preset} policy, ${model.parameterCount} parameters`);
   mkdirSync(out, { recursive: true });
   const logLines: string[] = [];
+  let daggerStats: Record<string, number> | null = null;
+  const recovery =
+    daggerAt === undefined
+      ? undefined
+      : {
+          atStep: Math.max(1, Math.round(daggerAt * steps)),
+          share: daggerShare,
+          build: async () => {
+            // A seeded spread of the training questions (both splits interleaved, as `train` is).
+            const stride = Math.max(1, Math.floor(train.length / daggerQuestions));
+            const qs = train.filter((_, i) => i % stride === 0).slice(0, daggerQuestions);
+            log(`dagger: rolling out the policy on ${qs.length} training questions`);
+            const r = await recoveryRound(model, tok, corpusRetriever(bm25, world.corpus), ctx, qs, {
+              seed,
+              onProgress: (d, n) => log(`dagger rollouts ${d}/${n}`),
+            });
+            daggerStats = { ...r.stats };
+            log(`dagger: ${r.stats.examples} recovery examples from ${r.stats.rollouts} rollouts (${r.stats.onExpert} followed the expert throughout, ${r.stats.skippedForced} states skipped as forced)`);
+            return r.examples;
+          },
+        };
   const result = await trainSft(model, data, {
+    ...(recovery ? { recovery } : {}),
     steps,
     seed,
     lr,
@@ -212,7 +246,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', daggerAt !== undefined ? `--dagger ${daggerAt} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -240,6 +274,7 @@ async function run(args: string[]): Promise<number> {
     examples: result.examples,
     passes: result.passes,
     dropped_too_long: result.droppedTooLong,
+    dagger: result.recovery ? { at_step: result.recovery.atStep, share: daggerShare, seconds: r4(result.recovery.seconds), examples_kept: result.recovery.examples, ...(daggerStats ?? {}) } : null,
     sft: { seconds: r4(sftSeconds), questions: train.length, good: data.stats.good, renamed: data.stats.renamed, cuts: data.stats.cuts, flawed: data.stats.flawed },
     adapter: backend.info.adapter,
     seconds: r4((performance.now() - t0) / 1000),
