@@ -15,11 +15,15 @@
 // mean and padding never reaches it (padded positions get no row and are masked as keys).
 import { Rng } from '../engine/rng.ts';
 import { shuffle, streamSeed } from '../world/random.ts';
-import type { SftExample, SftRole } from './sft-data.ts';
+import type { SftExample, SftRole, TaskRole } from './sft-data.ts';
 
-export const SFT_ROLES: readonly SftRole[] = ['actor', 'judge', 'trim'];
+export const SFT_ROLES: readonly SftRole[] = ['actor', 'judge', 'trim', 'corpus'];
 
-export type RoleMix = Readonly<Record<SftRole, number>>;
+/** Shares of examples per role; corpus LM examples (corpus-lm.ts) only when `corpus` is given and > 0. */
+export type RoleMix = Readonly<Record<TaskRole, number>> & { readonly corpus?: number };
+
+/** Examples per role; `corpus` is optional. */
+export type RoleData = Readonly<Record<TaskRole, readonly SftExample[]>> & { readonly corpus?: readonly SftExample[] };
 
 export interface SftBatch {
   examples: SftExample[];
@@ -63,7 +67,7 @@ export function makeBatch(examples: readonly SftExample[], padId: number, decisi
     ids.set(x.ids, b * t);
     keyLengths[b] = x.ids.length;
     tokens += x.ids.length;
-    const rw = x.role === 'actor' ? 1 : decisionWeight;
+    const rw = x.role === 'actor' || x.role === 'corpus' ? 1 : decisionWeight;
     for (const i of lossPositions(x)) {
       rows.push(b * t + i);
       targets.push(x.ids[i + 1]);
@@ -87,12 +91,13 @@ export function makeBatch(examples: readonly SftExample[], padId: number, decisi
 }
 
 /** Exact per-role counts of `n` draws with shares `mix` (largest remainder; ties by role order). */
-export function roleCounts(mix: RoleMix, n: number, available: Readonly<Record<SftRole, number>>): Record<SftRole, number> {
-  const roles = SFT_ROLES.filter((r) => mix[r] > 0 && available[r] > 0);
-  const out: Record<SftRole, number> = { actor: 0, judge: 0, trim: 0 };
-  const total = roles.reduce((a, r) => a + mix[r], 0);
+export function roleCounts(mix: RoleMix, n: number, available: Readonly<Record<TaskRole, number>> & { readonly corpus?: number }): Record<SftRole, number> {
+  const share = (r: SftRole): number => mix[r] ?? 0;
+  const roles = SFT_ROLES.filter((r) => share(r) > 0 && (available[r] ?? 0) > 0);
+  const out: Record<SftRole, number> = { actor: 0, judge: 0, trim: 0, corpus: 0 };
+  const total = roles.reduce((a, r) => a + share(r), 0);
   if (total <= 0) throw new Error('roleCounts: no role has both a positive share and examples');
-  const raw = roles.map((r) => (n * mix[r]) / total);
+  const raw = roles.map((r) => (n * share(r)) / total);
   let left = n;
   roles.forEach((r, i) => {
     out[r] = Math.floor(raw[i]);
@@ -124,15 +129,15 @@ export class SftSampler {
   private round = 0;
 
   constructor(
-    data: Readonly<Record<SftRole, readonly SftExample[]>>,
+    data: RoleData,
     readonly opts: SamplerOptions,
   ) {
     if (!(opts.tokenBudget > 0)) throw new Error(`SftSampler: tokenBudget must be > 0, got ${opts.tokenBudget}`);
     if (!(opts.roundExamples >= 1)) throw new Error(`SftSampler: roundExamples must be >= 1, got ${opts.roundExamples}`);
-    for (const r of SFT_ROLES) if (!(opts.mix[r] >= 0)) throw new Error(`SftSampler: mix.${r} must be >= 0, got ${opts.mix[r]}`);
+    for (const r of SFT_ROLES) if (!((opts.mix[r] ?? 0) >= 0)) throw new Error(`SftSampler: mix.${r} must be >= 0, got ${opts.mix[r]}`);
     this.rng = new Rng(streamSeed(opts.seed, 'sft-train:rounds'));
-    const q = (r: SftRole): { items: SftExample[]; at: number; pass: number } => ({ items: [...data[r]], at: 0, pass: 0 });
-    this.queues = { actor: q('actor'), judge: q('judge'), trim: q('trim') };
+    const q = (r: SftRole): { items: SftExample[]; at: number; pass: number } => ({ items: [...(data[r] ?? [])], at: 0, pass: 0 });
+    this.queues = { actor: q('actor'), judge: q('judge'), trim: q('trim'), corpus: q('corpus') };
     for (const r of SFT_ROLES) this.reshuffle(r);
   }
 
@@ -175,7 +180,7 @@ export class SftSampler {
 
   /** Passes started over each role's examples (1 during the first). */
   passes(): Record<SftRole, number> {
-    return { actor: this.queues.actor.pass, judge: this.queues.judge.pass, trim: this.queues.trim.pass };
+    return { actor: this.queues.actor.pass, judge: this.queues.judge.pass, trim: this.queues.trim.pass, corpus: this.queues.corpus.pass };
   }
 
   next(): SftExample[] {
@@ -186,7 +191,7 @@ export class SftSampler {
   private fill(): void {
     const { mix, roundExamples, tokenBudget } = this.opts;
     const maxBatch = this.opts.maxBatch ?? 64;
-    const avail = { actor: this.queues.actor.items.length, judge: this.queues.judge.items.length, trim: this.queues.trim.items.length };
+    const avail = { actor: this.queues.actor.items.length, judge: this.queues.judge.items.length, trim: this.queues.trim.items.length, corpus: this.queues.corpus.items.length };
     const counts = roleCounts(mix, roundExamples, avail);
     const drawn: SftExample[] = [];
     const extra = this.extra ? Math.round(counts.actor * this.extra.share) : 0;

@@ -42,13 +42,16 @@ export function buildWorldTokenizer(corpus: readonly CorpusRecord[], questions: 
   return new PolicyTokenizer(buildPolicyVocab(worldVocabTexts(corpus, questions), POLICY_TEMPLATE_TEXTS, opts));
 }
 
-export type SftRole = 'actor' | 'judge' | 'trim';
+/** The three roles of the shared policy (DESIGN 4.2). */
+export type TaskRole = 'actor' | 'judge' | 'trim';
+/** What an SFT example trains: one of the roles, or language modelling over the corpus (corpus-lm.ts). */
+export type SftRole = TaskRole | 'corpus';
 
 export interface SftExample {
   role: SftRole;
   questionId: string;
   ids: Int32Array;
-  /** 1 where the loss applies: the Actor's own response tokens; the decision token of the judge and trim roles. */
+  /** 1 where the loss applies: the Actor's own response tokens; the decision token of the judge and trim roles; every corpus token. */
   mask: Uint8Array;
   /** Tokens before the response (actor) or before the decision token (judge, trim). */
   promptLength: number;
@@ -158,7 +161,7 @@ export interface SftStats {
   /** Trimmer targets: how many examples per cut k. */
   cuts: number[];
   judge: { accept: number; reject: number; droppedForBalance: number };
-  tokens: Record<SftRole, { examples: number; mean: number; max: number; total: number; trained: number }>;
+  tokens: Record<TaskRole, { examples: number; mean: number; max: number; total: number; trained: number }>;
 }
 
 export interface SftData {
@@ -172,7 +175,7 @@ export interface SftData {
 
 const zeroKinds = (): Record<FlawKind, number> => ({ lookalike: 0, vague: 0, redundant: 0, early: 0 });
 
-function tokenStats(xs: readonly SftExample[]): SftStats['tokens'][SftRole] {
+function tokenStats(xs: readonly SftExample[]): SftStats['tokens'][TaskRole] {
   let total = 0;
   let max = 0;
   let trained = 0;

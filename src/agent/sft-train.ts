@@ -13,7 +13,7 @@ import { AdamW } from '../engine/optim.ts';
 import { Tape } from '../engine/tape.ts';
 import type { Var } from '../engine/tape.ts';
 import type { Transformer } from '../model/transformer.ts';
-import { makeBatch, type RoleMix, SFT_ROLES, SftSampler } from './sft-batch.ts';
+import { makeBatch, type RoleData, type RoleMix, SFT_ROLES, SftSampler } from './sft-batch.ts';
 import type { SftExample, SftRole } from './sft-data.ts';
 
 export interface SftTrainOptions {
@@ -159,12 +159,12 @@ export async function sftLossAndGrad(
     const { logp, lse } = o.logprob(logits.value, tt);
     tape.adopt(logp, lse);
     const lp = await o.readF32(logp);
-    const sums: Record<SftRole, [number, number]> = { actor: [0, 0], judge: [0, 0], trim: [0, 0] };
+    const sums: Record<SftRole, [number, number]> = { actor: [0, 0], judge: [0, 0], trim: [0, 0], corpus: [0, 0] };
     b.rowRoles.forEach((r, i) => {
       sums[r][0] -= lp[i];
       sums[r][1]++;
     });
-    const roleLoss = { actor: NaN, judge: NaN, trim: NaN };
+    const roleLoss = { actor: NaN, judge: NaN, trim: NaN, corpus: NaN };
     for (const r of SFT_ROLES) if (sums[r][1] > 0) roleLoss[r] = sums[r][0] / sums[r][1];
     const loss = tape.nll(logits, tt, wt);
     const lossValue = (await o.readF32(loss.value))[0];
@@ -176,7 +176,7 @@ export async function sftLossAndGrad(
 }
 
 /** Trains `model` in place on the three roles' examples (see the header). */
-export async function trainSft(model: Transformer, data: Readonly<Record<SftRole, readonly SftExample[]>>, opts: SftTrainOptions): Promise<SftTrainResult> {
+export async function trainSft(model: Transformer, data: RoleData, opts: SftTrainOptions): Promise<SftTrainResult> {
   const lr = opts.lr ?? 2e-3;
   const mix = opts.mix ?? DEFAULT_MIX;
   const clip = opts.clip ?? 1;
@@ -194,7 +194,7 @@ export async function trainSft(model: Transformer, data: Readonly<Record<SftRole
     dropped += xs.length - kept.length;
     return kept;
   };
-  const kept = { actor: fit(data.actor), judge: fit(data.judge), trim: fit(data.trim) };
+  const kept = { actor: fit(data.actor), judge: fit(data.judge), trim: fit(data.trim), corpus: fit(data.corpus ?? []) };
   const sampler = new SftSampler(kept, {
     seed: opts.seed,
     mix,
@@ -256,7 +256,7 @@ export async function trainSft(model: Transformer, data: Readonly<Record<SftRole
   const seconds = (performance.now() - t0) / 1000;
   const tenth = Math.max(1, Math.floor(losses.length / 10));
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-  const lastRoleLoss = { actor: NaN, judge: NaN, trim: NaN };
+  const lastRoleLoss = { actor: NaN, judge: NaN, trim: NaN, corpus: NaN };
   for (const r of SFT_ROLES) {
     const xs = roleLosses.slice(-tenth).map((x) => x[r]).filter((x) => Number.isFinite(x));
     if (xs.length > 0) lastRoleLoss[r] = mean(xs);
@@ -272,7 +272,7 @@ export async function trainSft(model: Transformer, data: Readonly<Record<SftRole
     firstLoss: mean(losses.slice(0, tenth)),
     lastLoss: mean(losses.slice(-tenth)),
     lastRoleLoss,
-    examples: { actor: kept.actor.length, judge: kept.judge.length, trim: kept.trim.length },
+    examples: { actor: kept.actor.length, judge: kept.judge.length, trim: kept.trim.length, corpus: kept.corpus.length },
     passes: sampler.passes(),
     droppedTooLong: dropped,
     recovery,

@@ -5,6 +5,7 @@
 // Progress on stderr; the last stdout line is one JSON object with the measured figures.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { corpusExamples } from '../agent/corpus-lm.ts';
 import { recoveryRound } from '../agent/dagger.ts';
 import { createExpertContext } from '../agent/expert.ts';
 import { corpusRetriever } from '../agent/rollout.ts';
@@ -30,7 +31,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--dagger AT [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--dagger AT [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -42,7 +43,9 @@ export const PRETRAIN_USAGE = [
   '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
   '  2 for small and base, 0 for tiny). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
   '  (temperature 1) on --dagger-questions training questions (default 2000) and train on the expert\'s continuation',
-  '  from the states it reached (src/agent/dagger.ts) for --dagger-share of the Actor draws (default 0.5).',
+  '  from the states it reached (src/agent/dagger.ts) for --dagger-share of the Actor draws (default 0.5). --mix A,J,T,C:',
+  '  shares of Actor, judge, trim and corpus language-modelling examples (src/agent/corpus-lm.ts: every passage, packed',
+  '  in 512-token chunks, loss on every token; C defaults to 0, none).',
 ].join('\n');
 
 export interface WorldData {
@@ -173,6 +176,8 @@ async function run(args: string[]): Promise<number> {
   });
   const sftSeconds = (performance.now() - ts) / 1000;
   log(`sft data: ${data.actor.length} actor, ${data.judge.length} judge, ${data.trim.length} trim examples in ${sftSeconds.toFixed(1)} s`);
+  const corpusLm = (mix.corpus ?? 0) > 0 ? corpusExamples(tok, world.corpus, { seed }) : [];
+  if (corpusLm.length > 0) log(`corpus LM: ${world.corpus.length} passages in ${corpusLm.length} examples (${corpusLm.reduce((a, x) => a + x.ids.length, 0)} tokens)`);
 
   const threads = option(args, 'threads');
   if (threads !== undefined && threads !== '1' && threads !== '2') throw new Error(`--threads must be 1 or 2, got "${threads}"`);
@@ -207,7 +212,7 @@ async function run(args: string[]): Promise<number> {
             return r.examples;
           },
         };
-  const result = await trainSft(model, data, {
+  const result = await trainSft(model, { actor: data.actor, judge: data.judge, trim: data.trim, corpus: corpusLm }, {
     ...(recovery ? { recovery } : {}),
     steps,
     seed,
@@ -223,7 +228,7 @@ async function run(args: string[]): Promise<number> {
     onStep: async (s) => {
       logLines.push(JSON.stringify({ step: s.step, steps: s.steps, lr: s.lr, loss: r4(s.loss), role_loss: roundRoles(s.roleLoss), grad_norm: r4(s.gradNorm), examples: s.examples, t: s.t, tokens: s.tokens, seconds: r4(s.seconds) }));
       if (s.step % 20 === 0 || s.step === s.steps || s.step <= 3)
-        log(`step ${s.step}/${s.steps} loss ${s.loss.toFixed(3)} (actor ${fmt(s.roleLoss.actor)} judge ${fmt(s.roleLoss.judge)} trim ${fmt(s.roleLoss.trim)}) lr ${s.lr.toExponential(2)} |g| ${s.gradNorm.toFixed(2)} ${s.tokensPerSecond.toFixed(0)} tok/s ${s.seconds.toFixed(0)} s`);
+        log(`step ${s.step}/${s.steps} loss ${s.loss.toFixed(3)} (actor ${fmt(s.roleLoss.actor)} judge ${fmt(s.roleLoss.judge)} trim ${fmt(s.roleLoss.trim)}${corpusLm.length > 0 ? ` corpus ${fmt(s.roleLoss.corpus)}` : ''}) lr ${s.lr.toExponential(2)} |g| ${s.gradNorm.toFixed(2)} ${s.tokensPerSecond.toFixed(0)} tok/s ${s.seconds.toFixed(0)} s`);
       if (saveEvery > 0 && s.step % saveEvery === 0) {
         // An interim checkpoint (weights only: a stopped run cannot resume its optimizer state from it).
         const b = await savePolicy(model, { tokenizerHash: tok.hash, worldHash: wHash }, { preset, seed: String(seed), steps: String(s.step), interim: 'true' });
@@ -246,7 +251,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', daggerAt !== undefined ? `--dagger ${daggerAt} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', daggerAt !== undefined ? `--dagger ${daggerAt} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -286,10 +291,10 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-function parseMix(text: string): { actor: number; judge: number; trim: number } {
+function parseMix(text: string): { actor: number; judge: number; trim: number; corpus?: number } {
   const p = text.split(',').map(Number);
-  if (p.length !== 3 || p.some((x) => !(x >= 0)) || p.every((x) => x === 0)) throw new Error(`--mix must be three non-negative numbers A,J,T, got "${text}"`);
-  return { actor: p[0], judge: p[1], trim: p[2] };
+  if ((p.length !== 3 && p.length !== 4) || p.some((x) => !(x >= 0)) || p.slice(0, 3).every((x) => x === 0)) throw new Error(`--mix must be three or four non-negative numbers A,J,T[,C] (not all of A,J,T zero), got "${text}"`);
+  return p.length === 4 ? { actor: p[0], judge: p[1], trim: p[2], corpus: p[3] } : { actor: p[0], judge: p[1], trim: p[2] };
 }
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');

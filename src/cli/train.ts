@@ -31,7 +31,8 @@ export const TRAIN_USAGE = [
   '      [--judge gold-evidence|answer-containment|external [--judge-url URL --judge-model NAME; key in JUDGE_API_KEY]] --out DIR',
   '  train --preset search-r2 --example-step FILE   one real step on the shipped checkpoint, its StepRecord JSON to FILE',
   `  presets: ${PRESET_NAMES.join(', ')}`,
-  '  writes DIR/metrics.jsonl, DIR/trajectories.jsonl, DIR/last-step.json, DIR/checkpoints/step-N/, DIR/policy.safetensors',
+  '  writes DIR/metrics.jsonl, DIR/trajectories.jsonl, DIR/eval.jsonl (dev EM/F1/format per split: step 0 = the warm start, then every',
+  '  --eval-every steps), DIR/last-step.json, DIR/checkpoints/step-N/, DIR/policy.safetensors',
 ].join('\n');
 
 export const SHIPPED_CHECKPOINT = 'public/policy/model.safetensors';
@@ -153,8 +154,12 @@ async function run(args: string[]): Promise<number> {
     const checkpoint = loadCheckpointFor(option(args, 'checkpoint'), config.model);
     const retriever = await retrieverFor(args, backend, world);
     const judge = externalJudgeFor(args, config);
+    let evalPath: string | null = null; // DIR/eval.jsonl: one line per dev evaluation of a split (the curve)
     const { trainer, models } = createTrainer({ config, backend, world, checkpoint, ...(retriever ? { retriever } : {}), ...(judge ? { externalJudge: judge } : {}), onEvent: (e) => {
-      if (e.type === 'eval') log(`eval step ${e.step} ${e.split}: em ${e.em.toFixed(3)} (n ${e.n})`);
+      if (e.type === 'eval') {
+        log(`eval step ${e.step} ${e.split}: em ${e.em.toFixed(3)} format ${e.formatValid.toFixed(2)} (n ${e.n})`);
+        if (evalPath) appendFileSync(evalPath, `${JSON.stringify(e)}\n`);
+      }
       if (e.type === 'phase' && e.phase === 'reward' && e.judgeFallback) log(`step ${e.step}: ${e.judgeFallback}`);
     } });
     log(`train ${config.preset}: ${backend.info.adapter}; ${models.origin}, ${trainer.policy.parameterCount} parameters; world ${world.source}; ${trainer.pool.length} training questions; ${config.questionsPerStep} x ${config.groupSize} rollouts per step, ${config.steps} steps; rollouts ${trainer.config.rolloutWeights}`);
@@ -173,9 +178,11 @@ async function run(args: string[]): Promise<number> {
     mkdirSync(dir, { recursive: true });
     const metricsPath = join(dir, 'metrics.jsonl');
     const trajPath = join(dir, 'trajectories.jsonl');
+    evalPath = join(dir, 'eval.jsonl');
     if (!resumeState) {
       writeFileSync(metricsPath, '');
       writeFileSync(trajPath, '');
+      writeFileSync(evalPath, '');
     }
     writeFileSync(join(dir, 'config.json'), `${JSON.stringify({ ...trainer.config, warmStart: models.origin, world: world.source }, null, 2)}\n`);
     const store = new FileRunStore(join(dir, 'checkpoints'));
@@ -183,6 +190,8 @@ async function run(args: string[]): Promise<number> {
     const t0 = performance.now();
     let last: StepRecord | null = null;
     const startStep = trainer.stepsDone;
+    // The curve's first point: the warm start itself, on the same dev questions as the later evaluations.
+    if (startStep === 0 && config.evalEvery > 0) await trainer.evaluateDev();
     while (trainer.stepsDone < config.steps) {
       const rec = await trainer.step();
       last = rec;

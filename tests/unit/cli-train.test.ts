@@ -55,6 +55,22 @@ describe('cli', () => {
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
+  it('train --eval-every writes the dev curve to eval.jsonl, starting with the warm start at step 0', async () => {
+    const out = join(dir, 'run-eval');
+    const r = await cli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '1', '--eval-every', '2', '--out', out]);
+    expect(r.code).toBe(0);
+    const evals = readFileSync(join(out, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; split: string; em: number; formatValid: number; n: number });
+    expect(evals.map((e) => e.step)).toEqual([...Array(7).fill(0), ...Array(7).fill(2)]);
+    expect(new Set(evals.map((e) => e.split)).size).toBe(7);
+    for (const e of evals) {
+      expect(e.type).toBe('eval');
+      expect(e.n).toBeGreaterThan(0);
+      expect(e.em).toBeGreaterThanOrEqual(0);
+      expect(e.formatValid).toBeLessThanOrEqual(1);
+    }
+    expect(r.err).toMatch(/eval step 0 nq: em \d\.\d{3} format \d\.\d{2}/);
+  });
+
   it('train refuses an unknown preset, naming the allowed ones', async () => {
     const r = await cli(['train', '--preset', 'search-r3', '--out', join(dir, 'x')]);
     expect(r.code).toBe(2);

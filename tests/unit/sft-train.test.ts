@@ -71,8 +71,11 @@ describe('batching', () => {
   });
 
   it('role counts are exact shares; the sampler keeps batches under the token budget and is seeded', () => {
-    expect(roleCounts({ actor: 0.5, judge: 0.3, trim: 0.2 }, 10, { actor: 1, judge: 1, trim: 1 })).toEqual({ actor: 5, judge: 3, trim: 2 });
-    expect(roleCounts({ actor: 1, judge: 1, trim: 1 }, 4, { actor: 5, judge: 0, trim: 5 })).toEqual({ actor: 2, judge: 0, trim: 2 });
+    expect(roleCounts({ actor: 0.5, judge: 0.3, trim: 0.2 }, 10, { actor: 1, judge: 1, trim: 1 })).toEqual({ actor: 5, judge: 3, trim: 2, corpus: 0 });
+    expect(roleCounts({ actor: 1, judge: 1, trim: 1 }, 4, { actor: 5, judge: 0, trim: 5 })).toEqual({ actor: 2, judge: 0, trim: 2, corpus: 0 });
+    // Corpus LM examples only with a share and examples of their own.
+    expect(roleCounts({ actor: 0.5, judge: 0.2, trim: 0.1, corpus: 0.2 }, 10, { actor: 1, judge: 1, trim: 1, corpus: 1 })).toEqual({ actor: 5, judge: 2, trim: 1, corpus: 2 });
+    expect(roleCounts({ actor: 0.5, judge: 0.2, trim: 0.1, corpus: 0.2 }, 8, { actor: 1, judge: 1, trim: 1 })).toEqual({ actor: 5, judge: 2, trim: 1, corpus: 0 });
     const d = tinyData();
     const mk = (seed: number): SftSampler => new SftSampler(d, { seed, mix: { actor: 0.5, judge: 0.3, trim: 0.2 }, roundExamples: 16, tokenBudget: 1024 });
     const s1 = mk(3);
