@@ -4,16 +4,15 @@
 // limit, answers with a memorized entity). Here the policy is rolled out on training questions, and at each turn
 // boundary that follows its first deviation from the expert, the state (prompt + the policy's response so far,
 // its own tokens and the observations it got) becomes the prefix of an Actor example, masked from the loss, and
-// the target is what the expert does from there: the hops whose supporting passage the policy has not retrieved
-// yet, each as a think + search with the expert's query and the passages that query retrieves (observations masked
-// as usual), then the final think and answer.
+// the target is what the expert does from there: the hops it has not completed yet (below), each as a think +
+// search with the expert's query and the passages that query retrieves (observations masked as usual), then the
+// final think and answer.
 //
 // The expert's decision at a state, for a plan of hops h_1..h_n: going through the prefix's searches in order, each
 // search completes the next hop when that hop's supporting passage has been retrieved by then (one hop per search,
 // as on the expert's own trajectory); the next hop not completed is searched next (the think states the fact of the
-// hop before it), and when all are completed, the final think and answer. States where
-// the searches are used up (the engine forces an answer) while a passage is still missing are skipped: the expert
-// would have to guess.
+// hop before it), and when all are completed, the final think and answer. States where the searches are used up
+// (the engine forces an answer) while a hop is still missing are skipped: the expert would have to guess.
 import { Rng } from '../engine/rng.ts';
 import { KvDecoder } from '../model/decoder-cache.ts';
 import type { Transformer } from '../model/transformer.ts';

@@ -143,6 +143,7 @@ async function run(args: string[]): Promise<number> {
   const daggerShare = num(args, 'dagger-share', 0.5);
   if (!(daggerShare <= 1)) throw new Error(`--dagger-share must be a share in (0, 1], got ${daggerShare}`);
   const daggerQuestions = int(args, 'dagger-questions', 2000);
+  if (daggerQuestions < 1) throw new Error('--dagger-questions must be >= 1');
   if (daggerAt === undefined && (option(args, 'dagger-share') !== undefined || option(args, 'dagger-questions') !== undefined)) throw new Error('--dagger-share and --dagger-questions need --dagger AT');
   const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
 
@@ -199,7 +200,7 @@ async function run(args: string[]): Promise<number> {
           atStep: Math.max(1, Math.round(daggerAt * steps)),
           share: daggerShare,
           build: async () => {
-            // A seeded spread of the training questions (both splits interleaved, as `train` is).
+            // An even spread over the training questions (both splits interleaved, as `train` is).
             const stride = Math.max(1, Math.floor(train.length / daggerQuestions));
             const qs = train.filter((_, i) => i % stride === 0).slice(0, daggerQuestions);
             log(`dagger: rolling out the policy on ${qs.length} training questions`);
@@ -207,7 +208,7 @@ async function run(args: string[]): Promise<number> {
               seed,
               onProgress: (d, n) => log(`dagger rollouts ${d}/${n}`),
             });
-            daggerStats = { ...r.stats };
+            daggerStats = { rollouts: r.stats.rollouts, on_expert: r.stats.onExpert, examples: r.stats.examples, skipped_forced: r.stats.skippedForced };
             log(`dagger: ${r.stats.examples} recovery examples from ${r.stats.rollouts} rollouts (${r.stats.onExpert} followed the expert throughout, ${r.stats.skippedForced} states skipped as forced)`);
             return r.examples;
           },
