@@ -3,11 +3,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorld } from '../../src/world/build.ts';
 import { writeWorld } from '../../src/world/format.ts';
 import { loadSources } from '../../src/world/sources.ts';
+import { runCli } from './cli-capture.ts';
 
 let dir: string;
 let worldDir: string;
@@ -19,28 +19,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the CLI; returns its exit code, the last stdout line parsed, and stderr. */
-async function cli(args: string[]): Promise<{ code: number; last: Record<string, unknown> | null; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
-  try {
-    const code = await main(args);
-    const lastLine = out.at(-1);
-    return { code, last: lastLine ? (JSON.parse(lastLine) as Record<string, unknown>) : null, err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
-
 describe('cli', () => {
   it('train writes metrics, trajectories, a resumable checkpoint and the policy', async () => {
     const out = join(dir, 'run');
-    const r = await cli(['train', '--preset', 'search-r2', '--model', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '2', '--seed', '3', '--out', out]);
+    const r = await runCli(['train', '--preset', 'search-r2', '--model', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '2', '--seed', '3', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.last).toMatchObject({ preset: 'search-r2', steps: 2, out });
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; trajectories: number });
@@ -49,7 +31,7 @@ describe('cli', () => {
     expect(readFileSync(join(out, 'trajectories.jsonl'), 'utf8').trim().split('\n')).toHaveLength(20);
     for (const f of ['last-step.json', 'policy.safetensors', 'checkpoints/step-0002/state.safetensors', 'checkpoints/step-0002/run.json']) expect(existsSync(join(out, f))).toBe(true);
     // Resume for one more step.
-    const r2 = await cli(['train', '--resume', join(out, 'checkpoints', 'step-0002'), '--world', worldDir, '--steps', '3', '--out', out]);
+    const r2 = await runCli(['train', '--resume', join(out, 'checkpoints', 'step-0002'), '--world', worldDir, '--steps', '3', '--out', out]);
     expect(r2.code).toBe(0);
     expect(r2.last).toMatchObject({ steps: 3 });
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
@@ -57,7 +39,7 @@ describe('cli', () => {
 
   it('train --eval-every writes the dev curve to eval.jsonl, starting with the warm start at step 0', async () => {
     const out = join(dir, 'run-eval');
-    const r = await cli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '1', '--eval-every', '2', '--out', out]);
+    const r = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '1', '--eval-every', '2', '--out', out]);
     expect(r.code).toBe(0);
     const evals = readFileSync(join(out, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; split: string; em: number; formatValid: number; n: number });
     expect(evals.map((e) => e.step)).toEqual([...Array(7).fill(0), ...Array(7).fill(2)]);
@@ -72,14 +54,14 @@ describe('cli', () => {
   });
 
   it('train refuses an unknown preset, naming the allowed ones', async () => {
-    const r = await cli(['train', '--preset', 'search-r3', '--out', join(dir, 'x')]);
+    const r = await runCli(['train', '--preset', 'search-r3', '--out', join(dir, 'x')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown preset "search-r3".*search-r1, search-r1\+meta-refiner/);
   });
 
   it('ablate --suite smoke writes results.json, .csv and .md', async () => {
     const out = join(dir, 'ablate');
-    const r = await cli(['ablate', '--suite', 'smoke', '--steps', '1', '--world', worldDir, '--out', out]);
+    const r = await runCli(['ablate', '--suite', 'smoke', '--steps', '1', '--world', worldDir, '--out', out]);
     expect(r.code).toBe(0);
     expect(r.last).toMatchObject({ suite: 'smoke', steps: 1 });
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { rows: { preset: string; average: { mean: number }; em: Record<string, unknown>; trajectories_per_step: number; seconds_per_step: number; refine_rate: number }[]; quality: unknown };
@@ -96,14 +78,14 @@ describe('cli', () => {
   });
 
   it('ablate refuses an unknown suite', async () => {
-    const r = await cli(['ablate', '--suite', 'big', '--out', join(dir, 'y')]);
+    const r = await runCli(['ablate', '--suite', 'big', '--out', join(dir, 'y')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/smoke or paper/);
   });
 
   it('export --format search-r1 writes data, corpus and a launch config', async () => {
     const out = join(dir, 'export');
-    const r = await cli(['export', '--format', 'search-r1', '--world', worldDir, '--out', out]);
+    const r = await runCli(['export', '--format', 'search-r1', '--world', worldDir, '--out', out]);
     expect(r.code).toBe(0);
     for (const f of ['data/corpus.jsonl', 'data/train.jsonl', 'data/test.jsonl', 'data/nq/train.jsonl', 'launch/config.json', 'launch/train_grpo.sh']) expect(existsSync(join(out, f))).toBe(true);
     const cfg = JSON.parse(readFileSync(join(out, 'launch/config.json'), 'utf8')) as { actor_rollout_ref: { rollout: { n_agent: number } } };

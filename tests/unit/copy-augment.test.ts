@@ -2,20 +2,14 @@
 // enclose the information blocks, renamed demonstrations on a tiny world that stay consistent (the renamed answer
 // is what the renamed passage states), and buildSftData's copyRate (seeded, judge/trim untouched).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { actorPrefixes, NameSource, planNames, renamedActorText, renameResponse, replaceNames } from '../../src/agent/copy-augment.ts';
-import { createExpertContext, type Demonstration, executePlan, type ExpertContext, planQuestion } from '../../src/agent/expert.ts';
-import { buildSftData, buildWorldTokenizer } from '../../src/agent/sft-data.ts';
+import type { Demonstration, ExpertContext } from '../../src/agent/expert.ts';
+import { buildSftData } from '../../src/agent/sft-data.ts';
 import { parseTrajectory } from '../../src/agent/trajectory.ts';
 import { Rng } from '../../src/engine/rng.ts';
-import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
-import { buildWorld } from '../../src/world/build.ts';
-import { type LoadedWorld, readWorld, writeWorld } from '../../src/world/format.ts';
-import { loadSources } from '../../src/world/sources.ts';
-import { PARTS, type Question, SPLITS, TRAINING_SPLITS } from '../../src/world/types.ts';
+import type { Question } from '../../src/world/types.ts';
+import { type ExpertFixture, tinyExpertFixture } from './expert-fixture.ts';
 
 describe('replaceNames', () => {
   it('replaces whole words only, longest name first, all at once (no chained replacement)', () => {
@@ -49,32 +43,18 @@ describe('renameResponse', () => {
   });
 });
 
-let dir: string;
-let world: LoadedWorld;
+let fx: ExpertFixture;
 let train: Question[];
 let ctx: ExpertContext;
 let tok: PolicyTokenizer;
-const demos: Demonstration[] = [];
+let demos: Demonstration[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'copy-aug-'));
-  writeWorld(join(dir, 'world'), buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world);
-  world = readWorld(join(dir, 'world'));
-  const all = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
-  train = TRAINING_SPLITS.flatMap((s) => world.questions[s].train.slice(0, 60));
-  ctx = createExpertContext(world.corpus, createBm25Retriever(world.corpus), train);
-  tok = buildWorldTokenizer(world.corpus, all);
-  for (const q of train) {
-    const plan = planQuestion(q, ctx.view);
-    if (!plan) continue;
-    const d = await executePlan(plan, ctx.search, ctx.pool, new Rng(1));
-    if (d.found && d.correct) demos.push(d);
-  }
+  fx = await tinyExpertFixture('copy-aug-', 60);
+  ({ train, ctx, tok, demos } = fx);
 });
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => fx?.dispose());
 
 describe('renamed demonstrations', () => {
   it('rename every plan name consistently: question, queries, passages and answer', () => {

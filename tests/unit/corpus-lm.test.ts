@@ -4,17 +4,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusExamples } from '../../src/agent/corpus-lm.ts';
 import { makeBatch, SftSampler } from '../../src/agent/sft-batch.ts';
 import { buildWorldTokenizer } from '../../src/agent/sft-data.ts';
-import { pretrain } from '../../src/cli/pretrain.ts';
 import { passagesToString } from '../../src/retrieval/format.ts';
 import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
 import { buildWorld } from '../../src/world/build.ts';
 import { type LoadedWorld, readWorld, writeWorld } from '../../src/world/format.ts';
 import { loadSources } from '../../src/world/sources.ts';
 import { PARTS, SPLITS } from '../../src/world/types.ts';
+import { runCli } from './cli-capture.ts';
 
 let dir: string;
 let world: LoadedWorld;
@@ -69,25 +69,12 @@ describe('corpusExamples', () => {
 describe('cli pretrain --mix A,J,T,C', () => {
   it('trains on corpus chunks with the share given and puts it in the command', async () => {
     const out = mkdtempSync(join(tmpdir(), 'corpus-pretrain-'));
-    const logs: string[] = [];
-    const errs: string[] = [];
-    const spyLog = vi.spyOn(console, 'log').mockImplementation((m: unknown) => void logs.push(String(m)));
-    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const spyConsoleErr = vi.spyOn(console, 'error').mockImplementation((m: unknown) => void errs.push(String(m)));
-    let code: number;
-    let bad: number;
-    try {
-      code = await pretrain(['--preset', 'tiny', '--world', join(dir, 'world'), '--steps', '3', '--questions', '8', '--warmup', '1', '--mix', '0.7,0.1,0.1,0.3', '--out', out]);
-      bad = await pretrain(['--preset', 'tiny', '--world', join(dir, 'world'), '--steps', '1', '--mix', '0,0,0,1', '--out', out]);
-    } finally {
-      spyLog.mockRestore();
-      spyErr.mockRestore();
-      spyConsoleErr.mockRestore();
-    }
-    expect(code).toBe(0);
-    expect(bad).not.toBe(0);
-    expect(errs.join('\n')).toMatch(/--mix must be three or four non-negative numbers/);
-    const summary = JSON.parse(logs[logs.length - 1]) as { examples: Record<string, number> };
+    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', join(dir, 'world'), '--steps', '3', '--questions', '8', '--warmup', '1', '--mix', '0.7,0.1,0.1,0.3', '--out', out]);
+    const bad = await runCli(['pretrain', '--preset', 'tiny', '--world', join(dir, 'world'), '--steps', '1', '--mix', '0,0,0,1', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--mix must be three or four non-negative numbers/);
+    const summary = r.last as unknown as { examples: Record<string, number> };
     expect(summary.examples.corpus).toBeGreaterThan(0);
     const steps = readFileSync(join(out, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { role_loss: Record<string, number | null> });
     expect(steps.some((x) => (x.role_loss.corpus ?? 0) > 0)).toBe(true);

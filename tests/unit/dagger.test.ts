@@ -6,54 +6,40 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expertContinuation, recoveryExamples, recoveryRound, type RecoveryStats } from '../../src/agent/dagger.ts';
-import { createExpertContext, type Demonstration, executePlan, type ExpertContext, planQuestion } from '../../src/agent/expert.ts';
+import type { Demonstration, ExpertContext } from '../../src/agent/expert.ts';
 import { actorPrompt } from '../../src/agent/prompts.ts';
 import { corpusRetriever, type Rollout, type RolloutSegment } from '../../src/agent/rollout.ts';
 import { SftSampler } from '../../src/agent/sft-batch.ts';
-import { actorExample, buildWorldTokenizer, encodeResponse, type SftExample } from '../../src/agent/sft-data.ts';
+import { actorExample, encodeResponse, type SftExample } from '../../src/agent/sft-data.ts';
 import { parseTrajectory } from '../../src/agent/trajectory.ts';
-import { pretrain } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
-import { Rng } from '../../src/engine/rng.ts';
 import type { Backend } from '../../src/engine/types.ts';
 import { createPolicy } from '../../src/model/policy.ts';
 import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
-import { buildWorld } from '../../src/world/build.ts';
-import { type LoadedWorld, readWorld, writeWorld } from '../../src/world/format.ts';
-import { loadSources } from '../../src/world/sources.ts';
-import { PARTS, type Question, SPLITS, TRAINING_SPLITS } from '../../src/world/types.ts';
+import type { LoadedWorld } from '../../src/world/format.ts';
+import { runCli } from './cli-capture.ts';
+import { type ExpertFixture, tinyExpertFixture } from './expert-fixture.ts';
 
+let fx: ExpertFixture;
 let dir: string;
 let world: LoadedWorld;
-let train: Question[];
 let ctx: ExpertContext;
 let tok: PolicyTokenizer;
+let demos: Demonstration[];
 let be: Backend;
-const demos: Demonstration[] = [];
 
 beforeAll(async () => {
   be = await createBackend('cpu');
-  dir = mkdtempSync(join(tmpdir(), 'dagger-'));
-  writeWorld(join(dir, 'world'), buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world);
-  world = readWorld(join(dir, 'world'));
-  const all = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
-  train = TRAINING_SPLITS.flatMap((s) => world.questions[s].train.slice(0, 30));
-  ctx = createExpertContext(world.corpus, createBm25Retriever(world.corpus), train);
-  tok = buildWorldTokenizer(world.corpus, all);
-  for (const q of train) {
-    const plan = planQuestion(q, ctx.view);
-    if (!plan) continue;
-    const d = await executePlan(plan, ctx.search, ctx.pool, new Rng(1));
-    if (d.found && d.correct) demos.push(d);
-  }
+  fx = await tinyExpertFixture('dagger-', 30);
+  ({ dir, world, ctx, tok, demos } = fx);
 });
 
 afterAll(() => {
   be?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  fx?.dispose();
 });
 
 const multiHop = (): Demonstration => {
@@ -220,25 +206,12 @@ describe('SftSampler.addActorExtra', () => {
 describe('cli pretrain --dagger', () => {
   it('rolls out mid-run, trains on the recovery examples, reports them and puts them in the command', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dagger-pretrain-'));
-    const logs: string[] = [];
-    const errs: string[] = [];
-    const spyLog = vi.spyOn(console, 'log').mockImplementation((m: unknown) => void logs.push(String(m)));
-    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const spyConsoleErr = vi.spyOn(console, 'error').mockImplementation((m: unknown) => void errs.push(String(m)));
-    let code: number;
-    let bad: number;
-    try {
-      code = await pretrain(['--preset', 'tiny', '--world', join(dir, 'world'), '--steps', '4', '--questions', '12', '--warmup', '1', '--dagger', '0.5', '--dagger-questions', '4', '--out', out]);
-      bad = await pretrain(['--preset', 'tiny', '--world', join(dir, 'world'), '--minutes', '1', '--dagger', '0.5', '--out', out]);
-    } finally {
-      spyLog.mockRestore();
-      spyErr.mockRestore();
-      spyConsoleErr.mockRestore();
-    }
-    expect(code).toBe(0);
-    expect(bad).not.toBe(0);
-    expect(errs.join('\n')).toMatch(/--dagger needs --steps/);
-    const summary = JSON.parse(logs[logs.length - 1]) as { dagger: { at_step: number; rollouts: number; examples: number; examples_kept: number } };
+    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', join(dir, 'world'), '--steps', '4', '--questions', '12', '--warmup', '1', '--dagger', '0.5', '--dagger-questions', '4', '--out', out]);
+    const bad = await runCli(['pretrain', '--preset', 'tiny', '--world', join(dir, 'world'), '--minutes', '1', '--dagger', '0.5', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--dagger needs --steps/);
+    const summary = r.last as unknown as { dagger: { at_step: number; rollouts: number; examples: number; examples_kept: number } };
     expect(summary.dagger.at_step).toBe(2);
     expect(summary.dagger.rollouts).toBeGreaterThan(0);
     expect(summary.dagger.rollouts).toBeLessThanOrEqual(4);

@@ -4,12 +4,11 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExpertContext } from '../../src/agent/expert.ts';
 import { lossPositions, makeBatch, roleCounts, SftSampler } from '../../src/agent/sft-batch.ts';
 import { buildSftData, buildWorldTokenizer, type SftData, type SftExample } from '../../src/agent/sft-data.ts';
 import { lrAt, sftLossAndGrad, trainSft } from '../../src/agent/sft-train.ts';
-import { pretrain } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
 import { createPolicy, loadPolicy, PolicyCheckpointError, worldHash } from '../../src/model/policy.ts';
@@ -21,6 +20,7 @@ import { corpusRecords, writeWorld } from '../../src/world/format.ts';
 import { loadSources } from '../../src/world/sources.ts';
 import type { CorpusRecord, Question } from '../../src/world/types.ts';
 import { PARTS, SPLITS } from '../../src/world/types.ts';
+import { runCli } from './cli-capture.ts';
 
 let be: Backend;
 let tok: PolicyTokenizer;
@@ -164,18 +164,9 @@ describe('loss and gradients', () => {
 describe('cli pretrain', () => {
   it('writes a checkpoint bound to the world and tokenizer, a train log and a README with the command', async () => {
     const out = mkdtempSync(join(tmpdir(), 'sft-pretrain-'));
-    const logs: string[] = [];
-    const spyLog = vi.spyOn(console, 'log').mockImplementation((m: unknown) => void logs.push(String(m)));
-    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    let code: number;
-    try {
-      code = await pretrain(['--preset', 'tiny', '--world', worldDir, '--steps', '4', '--questions', '16', '--warmup', '2', '--out', out]);
-    } finally {
-      spyLog.mockRestore();
-      spyErr.mockRestore();
-    }
-    expect(code).toBe(0);
-    const summary = JSON.parse(logs[logs.length - 1]) as Record<string, unknown>;
+    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '4', '--questions', '16', '--warmup', '2', '--out', out]);
+    expect(r.code).toBe(0);
+    const summary = r.last as Record<string, unknown>;
     expect(summary.steps).toBe(4);
     expect(summary.world).toBe(worldHash(corpus));
     expect(summary.tokenizer).toBe(tok.hash);
@@ -202,25 +193,12 @@ describe('cli pretrain', () => {
 
   it('--shift S gives the policy a token shift (in the checkpoint config and the README command); out of range is refused', async () => {
     const out = mkdtempSync(join(tmpdir(), 'sft-pretrain-shift-'));
-    const logs: string[] = [];
-    const errs: string[] = [];
-    const spyLog = vi.spyOn(console, 'log').mockImplementation((m: unknown) => void logs.push(String(m)));
-    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const spyConsoleErr = vi.spyOn(console, 'error').mockImplementation((m: unknown) => void errs.push(String(m)));
-    let code: number;
-    let bad: number;
-    try {
-      code = await pretrain(['--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '8', '--warmup', '1', '--shift', '1', '--out', out]);
-      bad = await pretrain(['--preset', 'tiny', '--world', worldDir, '--steps', '2', '--shift', '9', '--out', out]);
-    } finally {
-      spyLog.mockRestore();
-      spyErr.mockRestore();
-      spyConsoleErr.mockRestore();
-    }
-    expect(code).toBe(0);
-    expect(bad).not.toBe(0);
-    expect(errs.join('\n')).toMatch(/--shift must be an integer in 0..4, got 9/);
-    const summary = JSON.parse(logs[logs.length - 1]) as Record<string, unknown>;
+    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '8', '--warmup', '1', '--shift', '1', '--out', out]);
+    const bad = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--shift', '9', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--shift must be an integer in 0..4, got 9/);
+    const summary = r.last as Record<string, unknown>;
     expect(summary.shift).toBe(1);
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--shift 1');
     const loaded = loadPolicy(be.ops, readFileSync(join(out, 'model.safetensors')), 'model.safetensors', { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } });
