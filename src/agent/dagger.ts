@@ -85,19 +85,16 @@ export function recoveryExamples(tokenizer: PolicyTokenizer, roll: Rollout, demo
   let deviated = false;
   for (const turn of turns) {
     const want = expertContinuation(demo, searchesBefore(roll, turn.start));
-    if (deviated) {
-      if (want === null) {
-        if (stats) stats.skippedForced++;
-      } else {
-        out.push(recoveryExample(tokenizer, roll, turn.start, want, demo));
-        if (out.length >= max) break;
-      }
-    }
     if (!deviated) {
       // The policy's turn against the expert's next action from the same state (its first think + action).
       const wrote = squash(tokenizer.decode(roll.ids.subarray(turn.start, turn.end)));
       const next = want ? squash(firstAction(want.response)) : null;
       if (next === null || wrote !== next) deviated = true;
+    } else if (want === null) {
+      if (stats) stats.skippedForced++;
+    } else {
+      out.push(recoveryExample(tokenizer, roll, turn.start, want, demo));
+      if (out.length >= max) break;
     }
   }
   if (stats) {
