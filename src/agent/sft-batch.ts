@@ -150,12 +150,14 @@ export class SftSampler {
 
   /**
    * From the next round on, `share` of each round's Actor draws come from `items` (rounded to the nearest count),
-   * shuffled per pass with their own seeded stream; replaces an earlier extra set.
+   * shuffled per pass with their own seeded stream. A later call adds its items to the earlier ones (DAgger
+   * aggregates its rounds' data), sets the share, and starts a new pass over them all.
    */
   addActorExtra(items: readonly SftExample[], share: number): void {
     if (!(share >= 0 && share <= 1)) throw new Error(`SftSampler: the extra share must be in [0, 1], got ${share}`);
     if (items.some((x) => x.role !== 'actor')) throw new Error('SftSampler: extra examples must be Actor examples');
-    this.extra = items.length > 0 ? { items: [...items], at: 0, pass: 0, share } : null;
+    const all = [...(this.extra?.items ?? []), ...items];
+    this.extra = all.length > 0 ? { items: all, at: 0, pass: this.extra?.pass ?? 0, share } : null;
     if (this.extra) this.reshuffleExtra();
   }
 

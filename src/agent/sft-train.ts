@@ -52,10 +52,11 @@ export interface SftTrainOptions {
   /** Stop (after the current step) once training has taken this many seconds; the schedule is not changed. */
   maxSeconds?: number;
   /**
-   * DAgger recovery (dagger.ts): after step `atStep`, `build` is called (it rolls out the model as trained so far)
-   * and from then on `share` of the Actor's draws are its examples. Its time counts toward the run's seconds.
+   * DAgger recovery (dagger.ts): after each step of `atSteps` (ascending), `build(round)` is called (it rolls out the
+   * model as trained so far) and its examples join those of the earlier rounds (DAgger aggregates); from the first
+   * round on, `share` of the Actor's draws come from them. Their time counts toward the run's seconds.
    */
-  recovery?: { atStep: number; share: number; build: () => Promise<SftExample[]> };
+  recovery?: { atSteps: readonly number[]; share: number; build: (round: number) => Promise<SftExample[]> };
   /** Called after every step (awaited). */
   onStep?: (s: SftStepInfo) => void | Promise<void>;
 }
@@ -98,8 +99,8 @@ export interface SftTrainResult {
   passes: Record<SftRole, number>;
   /** Examples left out because they are longer than the model's context. */
   droppedTooLong: number;
-  /** DAgger recovery: examples added (after the context filter) and the seconds their rollouts took; null when off. */
-  recovery: { examples: number; seconds: number; atStep: number } | null;
+  /** DAgger recovery, one entry per round run: examples added (after the context filter) and the seconds their rollouts took; null when off. */
+  recovery: { examples: number; seconds: number; atStep: number }[] | null;
 }
 
 export const DEFAULT_MIX: RoleMix = Object.freeze({ actor: 0.6, judge: 0.25, trim: 0.15 });
@@ -237,11 +238,12 @@ export async function trainSft(model: Transformer, data: RoleData, opts: SftTrai
         steps = Math.min(steps, fitSteps);
       }
       done = s;
-      if (opts.recovery && s === opts.recovery.atStep) {
+      const round = opts.recovery ? opts.recovery.atSteps.indexOf(s) : -1;
+      if (opts.recovery && round >= 0) {
         const tr = performance.now();
-        const extra = fit(await opts.recovery.build());
+        const extra = fit(await opts.recovery.build(round));
         sampler.addActorExtra(extra, opts.recovery.share);
-        recovery = { examples: extra.length, seconds: (performance.now() - tr) / 1000, atStep: s };
+        (recovery ??= []).push({ examples: extra.length, seconds: (performance.now() - tr) / 1000, atStep: s });
       }
       await opts.onStep?.({ step: s, steps, lr: rate, loss: r.loss, roleLoss: r.roleLoss, gradNorm, examples: batch.length, t: r.t, tokens: r.tokens, seconds, tokensPerSecond: tokens / seconds });
       if (opts.maxSeconds !== undefined && (performance.now() - t0) / 1000 >= opts.maxSeconds && s < steps) {

@@ -19,6 +19,7 @@ import { createBm25Retriever } from '../retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
 import { buildWorld } from '../world/build.ts';
 import { corpusRecords, readWorld } from '../world/format.ts';
+import { streamSeed } from '../world/random.ts';
 import { loadSources } from '../world/sources.ts';
 import type { CorpusRecord, Question, SplitQuestions } from '../world/types.ts';
 import { PARTS, SPLITS, TRAINING_SPLITS } from '../world/types.ts';
@@ -31,7 +32,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--dagger AT [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -43,7 +44,8 @@ export const PRETRAIN_USAGE = [
   '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
   '  2 for small and base, 0 for tiny). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
   '  (temperature 1) on --dagger-questions training questions (default 2000) and train on the expert\'s continuation',
-  '  from the states it reached (src/agent/dagger.ts) for --dagger-share of the Actor draws (default 0.5). --mix A,J,T,C:',
+  '  from the states it reached (src/agent/dagger.ts) for --dagger-share of the Actor draws (default 0.5); several',
+  '  ascending shares (0.5,0.8) run a round at each, every round\'s examples added to the earlier ones. --mix A,J,T,C:',
   '  shares of Actor, judge, trim and corpus language-modelling examples (src/agent/corpus-lm.ts: every passage, packed',
   '  in 512-token chunks, loss on every token; C defaults to 0, none).',
 ].join('\n');
@@ -137,14 +139,16 @@ async function run(args: string[]): Promise<number> {
   if (shift > MAX_SHIFT) throw new Error(`--shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
   const { shift: _preset, ...unshifted } = POLICY_PRESETS[preset];
   const shape: PolicyShape = shift > 0 ? { ...unshifted, shift } : unshifted;
-  const daggerAt = option(args, 'dagger') !== undefined ? num(args, 'dagger', 0.5) : undefined;
+  const daggerArg = option(args, 'dagger');
+  const daggerAt = daggerArg !== undefined ? parseDagger(daggerArg) : undefined;
   if (daggerAt !== undefined && minutes !== undefined) throw new Error('--dagger needs --steps (its step is a share of them), not --minutes');
-  if (daggerAt !== undefined && !(daggerAt < 1)) throw new Error(`--dagger must be a share of the steps in (0, 1), got ${daggerAt}`);
   const daggerShare = num(args, 'dagger-share', 0.5);
   if (!(daggerShare <= 1)) throw new Error(`--dagger-share must be a share in (0, 1], got ${daggerShare}`);
   const daggerQuestions = int(args, 'dagger-questions', 2000);
   if (daggerQuestions < 1) throw new Error('--dagger-questions must be >= 1');
   if (daggerAt === undefined && (option(args, 'dagger-share') !== undefined || option(args, 'dagger-questions') !== undefined)) throw new Error('--dagger-share and --dagger-questions need --dagger AT');
+  const daggerSteps = daggerAt?.map((at) => Math.max(1, Math.round(at * steps)));
+  if (daggerSteps && new Set(daggerSteps).size !== daggerSteps.length) throw new Error(`--dagger ${daggerArg}: two rounds fall on the same step of ${steps}`);
   const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
 
   const world = loadWorldOrDefault(option(args, 'world'), log);
@@ -192,23 +196,24 @@ async function run(args: string[]): Promise<number> {
   log(`${backend.info.adapter}; ${preset} policy, ${model.parameterCount} parameters`);
   mkdirSync(out, { recursive: true });
   const logLines: string[] = [];
-  let daggerStats: Record<string, number> | null = null;
+  const daggerStats: Record<string, number>[] = [];
   const recovery =
-    daggerAt === undefined
+    daggerSteps === undefined
       ? undefined
       : {
-          atStep: Math.max(1, Math.round(daggerAt * steps)),
+          atSteps: daggerSteps,
           share: daggerShare,
-          build: async () => {
-            // An even spread over the training questions (both splits interleaved, as `train` is).
+          build: async (round: number) => {
+            // An even spread over the training questions (both splits interleaved, as `train` is); each round
+            // starts the spread one question further on and samples with its own stream.
             const stride = Math.max(1, Math.floor(train.length / daggerQuestions));
-            const qs = train.filter((_, i) => i % stride === 0).slice(0, daggerQuestions);
-            log(`dagger: rolling out the policy on ${qs.length} training questions`);
+            const qs = train.filter((_, i) => i % stride === round % stride).slice(0, daggerQuestions);
+            log(`dagger round ${round + 1}/${daggerSteps.length}: rolling out the policy on ${qs.length} training questions`);
             const r = await recoveryRound(model, tok, corpusRetriever(bm25, world.corpus), ctx, qs, {
-              seed,
+              seed: round === 0 ? seed : streamSeed(seed, `pretrain:dagger-round:${round}`),
               onProgress: (d, n) => log(`dagger rollouts ${d}/${n}`),
             });
-            daggerStats = { rollouts: r.stats.rollouts, on_expert: r.stats.onExpert, examples: r.stats.examples, skipped_forced: r.stats.skippedForced };
+            daggerStats.push({ rollouts: r.stats.rollouts, on_expert: r.stats.onExpert, examples: r.stats.examples, skipped_forced: r.stats.skippedForced });
             log(`dagger: ${r.stats.examples} recovery examples from ${r.stats.rollouts} rollouts (${r.stats.onExpert} followed the expert throughout, ${r.stats.skippedForced} states skipped as forced)`);
             return r.examples;
           },
@@ -252,7 +257,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', daggerAt !== undefined ? `--dagger ${daggerAt} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -280,7 +285,9 @@ async function run(args: string[]): Promise<number> {
     examples: result.examples,
     passes: result.passes,
     dropped_too_long: result.droppedTooLong,
-    dagger: result.recovery ? { at_step: result.recovery.atStep, share: daggerShare, seconds: r4(result.recovery.seconds), examples_kept: result.recovery.examples, ...(daggerStats ?? {}) } : null,
+    dagger: result.recovery
+      ? { share: daggerShare, rounds: result.recovery.map((r, i) => ({ at_step: r.atStep, seconds: r4(r.seconds), examples_kept: r.examples, ...(daggerStats[i] ?? {}) })) }
+      : null,
     sft: { seconds: r4(sftSeconds), questions: train.length, good: data.stats.good, renamed: data.stats.renamed, cuts: data.stats.cuts, flawed: data.stats.flawed },
     adapter: backend.info.adapter,
     seconds: r4((performance.now() - t0) / 1000),
@@ -290,6 +297,14 @@ async function run(args: string[]): Promise<number> {
   log(`wrote ${summary.checkpoint} (${(bytes.length / 1e6).toFixed(2)} MB) in ${summary.seconds.toFixed(0)} s`);
   console.log(JSON.stringify(summary));
   return 0;
+}
+
+/** `--dagger AT[,AT...]`: ascending shares of the steps in (0, 1), one DAgger round at each. */
+function parseDagger(text: string): number[] {
+  const ats = text.split(',').map(Number);
+  if (ats.some((x) => !(x > 0 && x < 1)) || ats.some((x, i) => i > 0 && !(x > ats[i - 1])))
+    throw new Error(`--dagger must be one or more ascending shares of the steps in (0, 1), e.g. 0.6 or 0.5,0.8; got "${text}"`);
+  return ats;
 }
 
 function parseMix(text: string): { actor: number; judge: number; trim: number; corpus?: number } {

@@ -201,22 +201,54 @@ describe('SftSampler.addActorExtra', () => {
     expect(() => s.addActorExtra(extra, 1.5)).toThrow(/extra share must be in \[0, 1\]/);
     expect(() => s.addActorExtra([{ ...extra[0], role: 'judge' }], 0.5)).toThrow(/must be Actor examples/);
   });
+  it('aggregates a later round with the earlier ones (DAgger) and takes its share', () => {
+    const base = Array.from({ length: 40 }, (_, i) => ex(`a${i}`, 8));
+    const s = new SftSampler({ actor: base, judge: [], trim: [] }, { seed: 2, mix: { actor: 1, judge: 0, trim: 0 }, roundExamples: 20, tokenBudget: 1 << 20 });
+    s.addActorExtra([ex('x0', 8), ex('x1', 8)], 0.1);
+    s.addActorExtra([ex('y0', 8), ex('y1', 8)], 0.5);
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const round = s.next();
+      const extra = round.filter((x) => !x.questionId.startsWith('a'));
+      expect(extra).toHaveLength(10);
+      for (const x of extra) seen.add(x.questionId);
+    }
+    expect([...seen].sort()).toEqual(['x0', 'x1', 'y0', 'y1']);
+  });
 });
 
 describe('cli pretrain --dagger', () => {
-  it('rolls out mid-run, trains on the recovery examples, reports them and puts them in the command', async () => {
+  it('rolls out mid-run at each round, trains on the recovery examples, reports them and puts them in the command', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dagger-pretrain-'));
-    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', join(dir, 'world'), '--steps', '4', '--questions', '12', '--warmup', '1', '--dagger', '0.5', '--dagger-questions', '4', '--out', out]);
-    const bad = await runCli(['pretrain', '--preset', 'tiny', '--world', join(dir, 'world'), '--minutes', '1', '--dagger', '0.5', '--out', out]);
+    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', join(dir, 'world'), '--steps', '4', '--questions', '12', '--warmup', '1', '--dagger', '0.5,0.75', '--dagger-questions', '4', '--out', out]);
     expect(r.code).toBe(0);
-    expect(bad.code).not.toBe(0);
-    expect(bad.err).toMatch(/--dagger needs --steps/);
-    const summary = r.last as unknown as { dagger: { at_step: number; rollouts: number; examples: number; examples_kept: number } };
-    expect(summary.dagger.at_step).toBe(2);
-    expect(summary.dagger.rollouts).toBeGreaterThan(0);
-    expect(summary.dagger.rollouts).toBeLessThanOrEqual(4);
-    expect(summary.dagger.examples_kept).toBeLessThanOrEqual(summary.dagger.examples);
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--dagger 0.5 --dagger-share 0.5 --dagger-questions 4');
+    type Round = { at_step: number; rollouts: number; examples: number; examples_kept: number };
+    const summary = r.last as unknown as { dagger: { share: number; rounds: Round[] } };
+    expect(summary.dagger.share).toBe(0.5);
+    expect(summary.dagger.rounds.map((x) => x.at_step)).toEqual([2, 3]);
+    for (const x of summary.dagger.rounds) {
+      expect(x.rollouts).toBeGreaterThan(0);
+      expect(x.rollouts).toBeLessThanOrEqual(4);
+      expect(x.examples_kept).toBeLessThanOrEqual(x.examples);
+    }
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--dagger 0.5,0.75 --dagger-share 0.5 --dagger-questions 4');
+    rmSync(out, { recursive: true, force: true });
+  });
+  it('refuses --minutes, shares outside (0, 1), rounds out of order and two rounds on one step', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'dagger-pretrain-bad-'));
+    const base = ['pretrain', '--preset', 'tiny', '--world', join(dir, 'world'), '--questions', '12', '--out', out];
+    const cases: [string[], RegExp][] = [
+      [['--minutes', '1', '--dagger', '0.5'], /--dagger needs --steps/],
+      [['--steps', '4', '--dagger', '1'], /ascending shares of the steps in \(0, 1\)/],
+      [['--steps', '4', '--dagger', '0.8,0.5'], /ascending shares/],
+      [['--steps', '4', '--dagger', '0.5,x'], /ascending shares/],
+      [['--steps', '4', '--dagger', '0.5,0.55'], /two rounds fall on the same step of 4/],
+    ];
+    for (const [extra, message] of cases) {
+      const bad = await runCli([...base, ...extra]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toMatch(message);
+    }
     rmSync(out, { recursive: true, force: true });
   });
 });
