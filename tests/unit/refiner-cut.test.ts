@@ -12,7 +12,7 @@ import { KvDecoder } from '../../src/model/decoder-cache.ts';
 import { createPolicy } from '../../src/model/policy.ts';
 import { probeCuts } from '../../src/refiner/probe.ts';
 import { cutRollout, keptTokenCount, regenerate } from '../../src/refiner/regenerate.ts';
-import { policyTokens, questionOf, ScriptedModel, tinyWorld, type TinyWorld } from './refiner-fixtures.ts';
+import { policyTokens, questionOf, ScriptedModel, tinyWorld, type TinyWorld } from './agent-fixtures.ts';
 
 let w: TinyWorld;
 let wasm: Backend;

@@ -22,7 +22,7 @@ import { chooseCut, trimTrajectories } from '../../src/refiner/trimmer.ts';
 import { DEFAULT_GRPO } from '../../src/rl/grpo.ts';
 import { grpoUpdate, sequenceLogprobs } from '../../src/rl/update.ts';
 import { SPECIAL_IDS } from '../../src/text/policy-tokenizer.ts';
-import { tinyWorld, type TinyWorld } from './refiner-fixtures.ts';
+import { tinyWorld, type TinyWorld } from './agent-fixtures.ts';
 
 let w: TinyWorld;
 let be: Backend;

@@ -19,7 +19,7 @@ import { scoreRollout } from '../../src/reward/score.ts';
 import { grpoAdvantages } from '../../src/rl/advantages.ts';
 import { DEFAULT_GRPO } from '../../src/rl/grpo.ts';
 import { grpoGradients, grpoUpdate, sequenceLogprobs, type UpdateSequence } from '../../src/rl/update.ts';
-import { policyTokens, questionOf, ScriptedModel, tinyWorld, type TinyWorld } from './refiner-fixtures.ts';
+import { policyTokens, questionOf, ScriptedModel, tinyWorld, type TinyWorld } from './agent-fixtures.ts';
 
 let w: TinyWorld;
 let wasm: Backend;

@@ -4,27 +4,17 @@
 // without search, unparseable actions get the invalid-action observation, the context limit truncates cleanly.
 // The real tiny policy (KvDecoder) checks seeding: batched == one at a time == in waves, same seed same rollouts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExpertContext, type Demonstration, executePlan, planQuestion } from '../../src/agent/expert.ts';
+import type { Demonstration } from '../../src/agent/expert.ts';
 import { actorPrompt, INVALID_ACTION_OBSERVATION, MAX_SEARCHES } from '../../src/agent/prompts.ts';
-import {
-  bm25PassageRetriever, encodeContinuation, parseAction, type PassageRetriever, rollout, type Rollout, type RolloutQuestion,
-} from '../../src/agent/rollout.ts';
-import { buildWorldTokenizer, encodeResponse } from '../../src/agent/sft-data.ts';
+import { encodeContinuation, parseAction, type PassageRetriever, rollout, type Rollout } from '../../src/agent/rollout.ts';
+import { encodeResponse } from '../../src/agent/sft-data.ts';
 import { createBackend, createCpuReferenceBackend } from '../../src/engine/create.ts';
-import { Rng } from '../../src/engine/rng.ts';
 import type { Backend } from '../../src/engine/types.ts';
-import { KvDecoder, type PickChunk, type PickOptions, type PickResult, type SequenceModel } from '../../src/model/decoder-cache.ts';
+import { KvDecoder } from '../../src/model/decoder-cache.ts';
 import { createPolicy } from '../../src/model/policy.ts';
-import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
-import { buildWorld } from '../../src/world/build.ts';
-import { corpusRecords } from '../../src/world/format.ts';
-import { streamSeed } from '../../src/world/random.ts';
-import { loadSources } from '../../src/world/sources.ts';
-import type { CorpusRecord, Question } from '../../src/world/types.ts';
-import { PARTS, SPLITS, TRAINING_SPLITS } from '../../src/world/types.ts';
+import { byPrompt, policyTokens, questionOf, ScriptedModel, tinyWorld } from './agent-fixtures.ts';
 
-let corpus: CorpusRecord[];
 let tok: PolicyTokenizer;
 let demos: Demonstration[];
 let retriever: PassageRetriever;
@@ -34,20 +24,9 @@ let wasm: Backend;
 const calls: string[][] = [];
 
 beforeAll(async () => {
-  const world = buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world;
-  corpus = corpusRecords(world);
-  const all: Question[] = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
-  tok = buildWorldTokenizer(corpus, all);
-  const bm25 = createBm25Retriever(corpus);
-  const ctx = createExpertContext(corpus, bm25, all);
-  demos = [];
-  for (const q of TRAINING_SPLITS.flatMap((s) => world.questions[s].train.slice(0, 25))) {
-    const plan = planQuestion(q, ctx.view);
-    if (!plan) continue;
-    const d = await executePlan(plan, ctx.search, ctx.pool, new Rng(streamSeed(0, q.id)));
-    if (d.found && d.correct) demos.push(d);
-  }
-  const inner = bm25PassageRetriever(corpus);
+  const w = await tinyWorld(25);
+  ({ tok, demos } = w);
+  const inner = w.retriever;
   retriever = {
     name: 'spy',
     async search(queries, k) {
@@ -64,74 +43,7 @@ afterAll(() => {
   wasm?.dispose();
 });
 
-/** A script per sequence, chosen from its prompt: tokens to emit in order, and what to emit once one is banned. */
-interface Script {
-  tokens: number[];
-  /** Emitted (in order) from the first time the next scripted token is banned; then <eos>. */
-  fallback?: number[];
-}
-
-/** A SequenceModel that ignores the math: emits its script's tokens, honouring bans and the context. */
-class ScriptedModel implements SequenceModel {
-  readonly vocab: number;
-  readonly bans: number[][] = [];
-  private hist: number[][];
-  private state: ({ s: Script; at: number; fb: number | null } | null)[];
-  constructor(
-    readonly slots: number,
-    readonly context: number,
-    private readonly tk: PolicyTokenizer,
-    private readonly scriptFor: (prompt: string) => Script,
-  ) {
-    this.vocab = tk.size;
-    this.hist = Array.from({ length: slots }, () => []);
-    this.state = new Array(slots).fill(null);
-  }
-  reset(slots?: readonly number[]): void {
-    for (const s of slots ?? [...this.hist.keys()]) {
-      this.hist[s] = [];
-      this.state[s] = null;
-    }
-  }
-  length(slot: number): number {
-    return this.hist[slot].length;
-  }
-  async step(chunks: readonly PickChunk[], _opts: PickOptions): Promise<PickResult> {
-    const tokens = new Int32Array(chunks.length);
-    chunks.forEach((c, i) => {
-      const h = this.hist[c.slot];
-      if (h.length + c.ids.length > this.context) throw new Error('scripted: context exceeded');
-      if (h.length === 0) this.state[c.slot] = { s: this.scriptFor(this.tk.decode(c.ids)), at: 0, fb: null };
-      h.push(...Array.from(c.ids));
-      const st = this.state[c.slot]!;
-      const banned = new Set(c.ban ?? []);
-      if (banned.size > 0) this.bans.push([...banned]);
-      if (st.fb === null && st.at < st.s.tokens.length && banned.has(st.s.tokens[st.at])) st.fb = 0;
-      let t: number;
-      if (st.fb !== null) t = st.fb < (st.s.fallback?.length ?? 0) ? st.s.fallback![st.fb++] : this.tk.special.eos;
-      else t = st.at < st.s.tokens.length ? st.s.tokens[st.at++] : this.tk.special.eos;
-      if (banned.has(t)) throw new Error('scripted: emitted a banned token');
-      tokens[i] = t;
-    });
-    return { tokens, logprobs: new Float32Array(chunks.length).fill(-0.25) };
-  }
-}
-
 const enc = (text: string): number[] => Array.from(tok.encode(text));
-const questionOf = (d: Demonstration): RolloutQuestion => ({ id: d.question.id, question: d.question.question });
-
-/** The policy's own tokens of a demonstration (mask 1), i.e. what a perfect Actor generates. */
-function policyTokens(d: Demonstration): number[] {
-  const r = encodeResponse(tok, d.response, d.observations);
-  return Array.from(r.ids).filter((_, i) => r.mask[i] === 1);
-}
-
-function byPrompt(map: Map<string, Script>): (prompt: string) => Script {
-  return (prompt) => {
-    for (const [q, s] of map) if (prompt.includes(q)) return s;
-    throw new Error(`no script for ${prompt}`);
-  };
-}
 
 describe('rollout helpers', () => {
   it("parses a turn's action as Search-R1's regex does", () => {
@@ -153,7 +65,7 @@ describe('rollout with a scripted policy', () => {
   it('reproduces demonstrations token for token: ids, masks, passages, answers; one retriever call per search phase', async () => {
     const picked = [...demos.filter((d) => d.steps.length === 2).slice(0, 3), ...demos.filter((d) => d.steps.length === 1).slice(0, 3)];
     expect(picked.length).toBe(6);
-    const scripts = new Map(picked.map((d) => [d.question.question, { tokens: policyTokens(d) }]));
+    const scripts = new Map(picked.map((d) => [d.question.question, { tokens: policyTokens(tok, d) }]));
     const model = new ScriptedModel(12, 2048, tok, byPrompt(scripts));
     calls.length = 0;
     const { rollouts, stats } = await rollout(model, tok, retriever, picked.map(questionOf), { groupSize: 2, seed: 1 });
@@ -252,7 +164,7 @@ describe('rollout with a scripted policy', () => {
     const long = demos.find((d) => d.steps.length === 2) as Demonstration;
     const short = demos.find((d) => d !== long) as Demonstration;
     const scripts = new Map([
-      [long.question.question, { tokens: policyTokens(long) }],
+      [long.question.question, { tokens: policyTokens(tok, long) }],
       [short.question.question, { tokens: enc('<think> easy </think> <answer> y </answer>') }],
     ]);
     const promptLength = (d: Demonstration): number => 1 + tok.encode(actorPrompt(d.question.question)).length;

@@ -1,4 +1,4 @@
-// Shared fixtures of the refiner tests: the tiny world with BM25 top-3, its policy tokenizer, good expert
+// Shared fixtures of the rollout and refiner tests: the tiny world with BM25 top-3, its policy tokenizer, good expert
 // demonstrations, and a scripted SequenceModel (emits fixed tokens chosen from what it is fed first).
 import { createExpertContext, type Demonstration, executePlan, planQuestion } from '../../src/agent/expert.ts';
 import { bm25PassageRetriever, type PassageRetriever, type RolloutQuestion } from '../../src/agent/rollout.ts';
@@ -45,18 +45,28 @@ export function policyTokens(tok: PolicyTokenizer, d: Demonstration): number[] {
   return Array.from(r.ids).filter((_, i) => r.mask[i] === 1);
 }
 
-/** Emits `script(first chunk's text)` token by token (then <eos>); bans are recorded; log-prob `lp` per token. */
+/** A script: tokens to emit in order, and what to emit (in order, then <eos>) from the first time the next scripted token is banned. */
+export interface Script {
+  tokens: number[];
+  fallback?: number[];
+}
+
+/**
+ * A SequenceModel that ignores the math: emits `script(first chunk's text)` token by token (then <eos>), honouring
+ * bans (a banned next token switches to the script's fallback; emitting a banned token throws) and the context
+ * (throws when exceeded). Bans and first chunks are recorded; log-prob `lp` per token.
+ */
 export class ScriptedModel implements SequenceModel {
   readonly vocab: number;
   readonly firstChunks: string[] = [];
   readonly bans: number[][] = [];
   private hist: number[][];
-  private state: ({ tokens: number[]; at: number } | null)[];
+  private state: ({ s: Script; at: number; fb: number | null } | null)[];
   constructor(
     readonly slots: number,
     readonly context: number,
     private readonly tk: PolicyTokenizer,
-    private readonly script: (firstChunk: string) => number[],
+    private readonly script: (firstChunk: string) => number[] | Script,
     private readonly lp = -0.25,
   ) {
     this.vocab = tk.size;
@@ -76,16 +86,32 @@ export class ScriptedModel implements SequenceModel {
     const tokens = new Int32Array(chunks.length);
     chunks.forEach((c, i) => {
       const h = this.hist[c.slot];
+      if (h.length + c.ids.length > this.context) throw new Error('scripted: context exceeded');
       if (h.length === 0) {
         const text = this.tk.decode(c.ids);
         this.firstChunks.push(text);
-        this.state[c.slot] = { tokens: this.script(text), at: 0 };
+        const sc = this.script(text);
+        this.state[c.slot] = { s: Array.isArray(sc) ? { tokens: sc } : sc, at: 0, fb: null };
       }
       h.push(...Array.from(c.ids));
-      if (c.ban && c.ban.length > 0) this.bans.push([...c.ban]);
-      const st = this.state[c.slot] as { tokens: number[]; at: number };
-      tokens[i] = st.at < st.tokens.length ? st.tokens[st.at++] : this.tk.special.eos;
+      const st = this.state[c.slot] as { s: Script; at: number; fb: number | null };
+      const banned = new Set(c.ban ?? []);
+      if (banned.size > 0) this.bans.push([...banned]);
+      if (st.fb === null && st.at < st.s.tokens.length && banned.has(st.s.tokens[st.at])) st.fb = 0;
+      let t: number;
+      if (st.fb !== null) t = st.fb < (st.s.fallback?.length ?? 0) ? (st.s.fallback as number[])[st.fb++] : this.tk.special.eos;
+      else t = st.at < st.s.tokens.length ? st.s.tokens[st.at++] : this.tk.special.eos;
+      if (banned.has(t)) throw new Error('scripted: emitted a banned token');
+      tokens[i] = t;
     });
     return { tokens, logprobs: new Float32Array(chunks.length).fill(this.lp) };
   }
+}
+
+/** A script per sequence, chosen by the question its prompt contains. */
+export function byPrompt(map: Map<string, number[] | Script>): (prompt: string) => number[] | Script {
+  return (prompt) => {
+    for (const [q, s] of map) if (prompt.includes(q)) return s;
+    throw new Error(`no script for ${prompt}`);
+  };
 }
