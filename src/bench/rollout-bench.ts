@@ -32,7 +32,10 @@
 // With random weights (the default; --checkpoint is for a trained policy) the model rarely stops on its own, so
 // turns run to the per-turn limit and get the invalid-action observation: the work is decoding plus observation
 // prefill, as in a real rollout, but the greedy agreement of near-uniform logits is a pessimistic bound.
-// Run: node scripts/node-run.mjs src/bench/rollout-bench.ts [--preset small|tiny|base] [--questions 8] [--group 5]
+// --backend webgpu runs the same cases on the WebGPU backend (in Node: the `webgpu` package; on these machines a
+// software Vulkan driver, so its timings show the per-dispatch cost of a GPU-style backend, not a GPU's speed);
+// the cpu-only parts (the train step, the fused decode-step paths) may be slower or refused there.
+// Run: node scripts/node-run.mjs src/bench/rollout-bench.ts [--backend cpu|webgpu] [--preset small|tiny|base] [--questions 8] [--group 5]
 //      [--turn-tokens 32] [--turns 4] [--threads 1|2] [--world DIR] [--checkpoint FILE] [--filter SUBSTR,...]
 //      [--reps N]
 // One JSON line per case on stdout ({case, shape, backend, adapter, ours, anchor, anchor_value, ratio, unit, reps,
@@ -63,6 +66,7 @@ const emit = (line: BenchLine): void => {
 };
 
 interface Args {
+  backend: 'cpu' | 'webgpu';
   preset: PolicyPresetName;
   questions: number;
   group: number;
@@ -76,7 +80,7 @@ interface Args {
 }
 
 function parseArgs(args: readonly string[]): Args {
-  const o: Args = { preset: 'small', questions: 8, group: 5, turnTokens: 32, turns: 4, threads: undefined, world: null, checkpoint: null, filters: [], reps: 2 };
+  const o: Args = { backend: 'cpu', preset: 'small', questions: 8, group: 5, turnTokens: 32, turns: 4, threads: undefined, world: null, checkpoint: null, filters: [], reps: 2 };
   const int = (v: string | undefined, name: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new Error(`rollout-bench: ${name} must be a positive integer, got ${v}`);
@@ -85,7 +89,11 @@ function parseArgs(args: readonly string[]): Args {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const v = (): string | undefined => args[++i];
-    if (a === '--preset') {
+    if (a === '--backend') {
+      const b = v();
+      if (b !== 'cpu' && b !== 'webgpu') throw new Error(`rollout-bench: --backend must be cpu or webgpu, got ${b}`);
+      o.backend = b;
+    } else if (a === '--preset') {
       const p = v();
       if (!p || !(p in POLICY_PRESETS)) throw new Error(`rollout-bench: --preset must be one of ${Object.keys(POLICY_PRESETS).join(', ')}`);
       o.preset = p as PolicyPresetName;
@@ -117,7 +125,7 @@ interface Setup {
 }
 
 async function setup(o: Args): Promise<Setup> {
-  const backend = await createBackend('cpu', o.threads ? { threads: o.threads } : {});
+  const backend = await createBackend(o.backend, o.threads ? { threads: o.threads } : {});
   let corpus: CorpusRecord[];
   let all: Question[];
   let train: Question[];
@@ -183,7 +191,7 @@ function line(s: Setup, fields: { case: string; shape: string; anchor: string },
   return {
     case: fields.case,
     shape: fields.shape,
-    backend: 'cpu',
+    backend: s.backend.info.kind,
     adapter: s.backend.info.adapter,
     ours: sig(ours),
     anchor: fields.anchor,
