@@ -49,10 +49,20 @@ export function lossPositions(x: SftExample): number[] {
   return out;
 }
 
-/** The tensors of one batch (see the header). `decisionWeight` is the loss weight of a judge/trim token. */
-export function makeBatch(examples: readonly SftExample[], padId: number, decisionWeight: number): SftBatch {
+/** Actor target tokens weighted apart from the others (e.g. the format tags). */
+export interface TokenWeight {
+  ids: ReadonlySet<number>;
+  weight: number;
+}
+
+/**
+ * The tensors of one batch (see the header). `decisionWeight` is the loss weight of a judge/trim token; `tagWeight`,
+ * when given, that of an Actor target token in `tagWeight.ids` (the others weigh 1).
+ */
+export function makeBatch(examples: readonly SftExample[], padId: number, decisionWeight: number, tagWeight?: TokenWeight): SftBatch {
   if (examples.length === 0) throw new Error('makeBatch: no examples');
   if (!(decisionWeight > 0)) throw new Error(`makeBatch: decisionWeight must be > 0, got ${decisionWeight}`);
+  if (tagWeight && !(tagWeight.weight > 0)) throw new Error(`makeBatch: the tag weight must be > 0, got ${tagWeight.weight}`);
   const t = Math.max(...examples.map((x) => x.ids.length));
   const B = examples.length;
   const ids = new Int32Array(B * t).fill(padId);
@@ -71,7 +81,7 @@ export function makeBatch(examples: readonly SftExample[], padId: number, decisi
     for (const i of lossPositions(x)) {
       rows.push(b * t + i);
       targets.push(x.ids[i + 1]);
-      w.push(rw);
+      w.push(x.role === 'actor' && tagWeight?.ids.has(x.ids[i + 1]) ? tagWeight.weight : rw);
       rowRoles.push(x.role);
     }
   });

@@ -13,7 +13,7 @@ import { AdamW } from '../engine/optim.ts';
 import { Tape } from '../engine/tape.ts';
 import type { Var } from '../engine/tape.ts';
 import type { Transformer } from '../model/transformer.ts';
-import { makeBatch, type RoleData, type RoleMix, SFT_ROLES, SftSampler } from './sft-batch.ts';
+import { makeBatch, type RoleData, type RoleMix, SFT_ROLES, SftSampler, type TokenWeight } from './sft-batch.ts';
 import type { SftExample, SftRole } from './sft-data.ts';
 
 export interface SftTrainOptions {
@@ -38,6 +38,8 @@ export interface SftTrainOptions {
   roundExamples?: number;
   /** Loss weight of a judge/trim decision token relative to an actor token (default 8). */
   decisionWeight?: number;
+  /** Loss weight of the Actor's target tokens in `ids` (e.g. the format tags) relative to its other tokens (default: none, all 1). */
+  tagWeight?: { ids: readonly number[]; weight: number };
   /** Pad id (the tokenizer's <pad>). */
   padId: number;
   /**
@@ -145,10 +147,10 @@ export async function sftLossAndGrad(
   examples: readonly SftExample[],
   padId: number,
   decisionWeight: number,
-  opts: { backward?: boolean } = {},
+  opts: { backward?: boolean; tagWeight?: TokenWeight } = {},
 ): Promise<{ loss: number; roleLoss: Record<SftRole, number>; t: number; tokens: number }> {
   const o = model.ops;
-  const b = makeBatch(examples, padId, decisionWeight);
+  const b = makeBatch(examples, padId, decisionWeight, opts.tagWeight);
   if (b.t > model.config.context) throw new Error(`sft: an example of ${b.t} tokens exceeds the model's context (${model.config.context})`);
   const tape = new Tape(o);
   try {
@@ -183,6 +185,7 @@ export async function trainSft(model: Transformer, data: RoleData, opts: SftTrai
   const clip = opts.clip ?? 1;
   const minLrRatio = opts.minLrRatio ?? 0.1;
   const decisionWeight = opts.decisionWeight ?? 8;
+  const tagWeight: TokenWeight | undefined = opts.tagWeight ? { ids: new Set(opts.tagWeight.ids), weight: opts.tagWeight.weight } : undefined;
   let steps = opts.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`trainSft: steps must be a positive integer, got ${steps}`);
   const warmup = opts.warmupSteps ?? Math.min(100, Math.floor(steps / 10));
@@ -223,7 +226,7 @@ export async function trainSft(model: Transformer, data: RoleData, opts: SftTrai
       decay.config.lr = rate;
       plain.config.lr = rate;
       const batch = sampler.next();
-      const r = await sftLossAndGrad(model, batch, opts.padId, decisionWeight);
+      const r = await sftLossAndGrad(model, batch, opts.padId, decisionWeight, tagWeight ? { tagWeight } : {});
       const gradNorm = await clipGradients(model, clip);
       decay.update();
       plain.update();

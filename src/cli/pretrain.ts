@@ -32,7 +32,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--tag-weight W] [--copy P [--copy-prefixes]] [--positions normal|sinusoidal] [--shift S] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -40,14 +40,15 @@ export const PRETRAIN_USAGE = [
   '  the README then gives --stop-after); --save-every writes DIR/interim-model.safetensors every N steps. --copy P renames',
   '  the plan names of a share P of the Actor examples (src/agent/copy-augment.ts) so that the policy learns to copy;',
   '  --copy-prefixes adds the short prefixes of each renamed example (up to the first query; up to the first read);',
-  '  --positions sinusoidal starts the position embeddings at the sin/cos table (without --init). --shift S (0..4): the',
+  '  --positions sinusoidal starts the position embeddings at the sin/cos table (refused with --init). --shift S (0..4): the',
   '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
   '  2 for small and base, 0 for tiny). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
   '  (temperature 1) on --dagger-questions training questions (default 2000) and train on the expert\'s continuation',
   '  from the states it reached (src/agent/dagger.ts) for --dagger-share of the Actor draws (default 0.5); several',
   '  ascending shares (0.5,0.8) run a round at each, every round\'s examples added to the earlier ones. --mix A,J,T,C:',
   '  shares of Actor, judge, trim and corpus language-modelling examples (src/agent/corpus-lm.ts: every passage, packed',
-  '  in 512-token chunks, loss on every token; C defaults to 0, none).',
+  '  in 512-token chunks, loss on every token; C defaults to 0, none). --tag-weight W: the loss weight of the Actor\'s',
+  '  format tags (<think> </think> <search> </search> <answer> </answer>) against its other tokens (default 1).',
 ].join('\n');
 
 export interface WorldData {
@@ -122,6 +123,7 @@ async function run(args: string[]): Promise<number> {
   const tokenBudget = int(args, 'token-budget', 4096);
   const warmup = int(args, 'warmup', 100);
   const decisionWeight = num(args, 'decision-weight', 8);
+  const tagWeight = num(args, 'tag-weight', 1);
   const stopAfter = option(args, 'stop-after') !== undefined ? int(args, 'stop-after', 0) : undefined;
   const maxMinutes = option(args, 'max-minutes') !== undefined ? num(args, 'max-minutes', 1) : undefined;
   const saveEvery = int(args, 'save-every', 0);
@@ -134,6 +136,8 @@ async function run(args: string[]): Promise<number> {
   if (copyPrefixes && !(copyRate > 0)) throw new Error('--copy-prefixes needs --copy P with P > 0');
   const positions = option(args, 'positions') ?? 'normal';
   if (positions !== 'normal' && positions !== 'sinusoidal') throw new Error(`--positions must be normal or sinusoidal, got "${positions}"`);
+  if (option(args, 'positions') !== undefined && option(args, 'init') !== undefined)
+    throw new Error('--positions sets how a fresh policy starts; with --init the position embeddings come from the checkpoint (drop one of them)');
   const presetShift = POLICY_PRESETS[preset].shift ?? 0;
   const shift = int(args, 'shift', presetShift);
   if (shift > MAX_SHIFT) throw new Error(`--shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
@@ -228,6 +232,7 @@ async function run(args: string[]): Promise<number> {
     mix,
     padId: tok.special.pad,
     decisionWeight,
+    ...(tagWeight !== 1 ? { tagWeight: { ids: formatTagIds(tok), weight: tagWeight } } : {}),
     ...(minutes !== undefined ? { budgetSeconds: minutes * 60 } : {}),
     ...(stopAfter !== undefined ? { stopAfter } : {}),
     ...(maxMinutes !== undefined ? { maxSeconds: maxMinutes * 60 } : {}),
@@ -257,7 +262,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' && !init ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, tagWeight !== 1 ? `--tag-weight ${tagWeight}` : '', copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', positions !== 'normal' ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -285,6 +290,7 @@ async function run(args: string[]): Promise<number> {
     examples: result.examples,
     passes: result.passes,
     dropped_too_long: result.droppedTooLong,
+    tag_weight: tagWeight,
     dagger: result.recovery
       ? { share: daggerShare, rounds: result.recovery.map((r, i) => ({ at_step: r.atStep, seconds: r4(r.seconds), examples_kept: r.examples, ...(daggerStats[i] ?? {}) })) }
       : null,
@@ -305,6 +311,12 @@ function parseDagger(text: string): number[] {
   if (ats.some((x) => !(x > 0 && x < 1)) || ats.some((x, i) => i > 0 && !(x > ats[i - 1])))
     throw new Error(`--dagger must be one or more ascending shares of the steps in (0, 1), e.g. 0.6 or 0.5,0.8; got "${text}"`);
   return ats;
+}
+
+/** The tags the Actor writes itself (the <information> tags are observations, never its targets). */
+function formatTagIds(tok: PolicyTokenizer): number[] {
+  const sp = tok.special;
+  return [sp.think, sp.thinkEnd, sp.search, sp.searchEnd, sp.answer, sp.answerEnd];
 }
 
 function parseMix(text: string): { actor: number; judge: number; trim: number; corpus?: number } {

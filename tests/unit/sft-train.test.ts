@@ -68,6 +68,16 @@ describe('batching', () => {
     const sum = b.weights.reduce((s, w) => s + w, 0);
     expect(sum).toBeCloseTo(1, 5);
     expect(b.weights[b.weights.length - 1] / b.weights[0]).toBeCloseTo(10, 4);
+    // --tag-weight: the Actor's format-tag targets weigh W actor tokens; the judge's decision keeps its weight.
+    const tags = new Set([tok.special.think, tok.special.thinkEnd, tok.special.search, tok.special.searchEnd, tok.special.answer, tok.special.answerEnd]);
+    const tw = makeBatch([a, j], tok.special.pad, 10, { ids: tags, weight: 3 });
+    const plainRow = Array.from(tw.targets).findIndex((t, i) => i < actorRows.length && !tags.has(t));
+    const tagRows = Array.from(tw.targets).map((t, i) => (i < actorRows.length && tags.has(t) ? i : -1)).filter((i) => i >= 0);
+    expect(tagRows.length).toBeGreaterThan(1);
+    for (const i of tagRows) expect(tw.weights[i] / tw.weights[plainRow]).toBeCloseTo(3, 4);
+    expect(tw.weights[tw.weights.length - 1] / tw.weights[plainRow]).toBeCloseTo(10, 4);
+    expect(tw.weights.reduce((s, w) => s + w, 0)).toBeCloseTo(1, 5);
+    expect(() => makeBatch([a], tok.special.pad, 10, { ids: tags, weight: 0 })).toThrow(/tag weight must be > 0/);
   });
 
   it('role counts are exact shares; the sampler keeps batches under the token budget and is seeded', () => {
@@ -191,19 +201,25 @@ describe('cli pretrain', () => {
     expect((err as Error).message).toContain(`current world is ${other}`);
   });
 
-  it('--shift S gives the policy a token shift (in the checkpoint config and the README command); out of range is refused', async () => {
+  it('--shift S gives the policy a token shift (in the checkpoint config and the README command); out of range is refused; --tag-weight is reported', async () => {
     const out = mkdtempSync(join(tmpdir(), 'sft-pretrain-shift-'));
-    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '8', '--warmup', '1', '--shift', '1', '--out', out]);
+    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '8', '--warmup', '1', '--shift', '1', '--tag-weight', '2', '--out', out]);
     const bad = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--shift', '9', '--out', out]);
     expect(r.code).toBe(0);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--shift must be an integer in 0..4, got 9/);
     const summary = r.last as Record<string, unknown>;
     expect(summary.shift).toBe(1);
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--shift 1');
+    expect(summary.tag_weight).toBe(2);
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(readme).toContain('--shift 1');
+    expect(readme).toContain('--tag-weight 2');
     const loaded = loadPolicy(be.ops, readFileSync(join(out, 'model.safetensors')), 'model.safetensors', { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } });
     expect(loaded.config.shift).toBe(1);
     expect(loaded.model.paramsByName().has('shift.1')).toBe(true);
     loaded.model.dispose();
+    const both = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--shift', '1', '--positions', 'sinusoidal', '--init', join(out, 'model.safetensors'), '--out', out]);
+    expect(both.code).not.toBe(0);
+    expect(both.err).toMatch(/with --init the position embeddings come from the checkpoint/);
   });
 });
