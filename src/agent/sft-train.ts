@@ -39,7 +39,7 @@ export interface SftTrainOptions {
   /** Loss weight of a judge/trim decision token relative to an actor token (default 8). */
   decisionWeight?: number;
   /** Loss weight of the Actor's target tokens in `ids` (e.g. the format tags) relative to its other tokens (default: none, all 1). */
-  tagWeight?: { ids: readonly number[]; weight: number };
+  tagWeight?: TokenWeight;
   /** Pad id (the tokenizer's <pad>). */
   padId: number;
   /**
@@ -185,7 +185,6 @@ export async function trainSft(model: Transformer, data: RoleData, opts: SftTrai
   const clip = opts.clip ?? 1;
   const minLrRatio = opts.minLrRatio ?? 0.1;
   const decisionWeight = opts.decisionWeight ?? 8;
-  const tagWeight: TokenWeight | undefined = opts.tagWeight ? { ids: new Set(opts.tagWeight.ids), weight: opts.tagWeight.weight } : undefined;
   let steps = opts.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`trainSft: steps must be a positive integer, got ${steps}`);
   const warmup = opts.warmupSteps ?? Math.min(100, Math.floor(steps / 10));
@@ -226,7 +225,7 @@ export async function trainSft(model: Transformer, data: RoleData, opts: SftTrai
       decay.config.lr = rate;
       plain.config.lr = rate;
       const batch = sampler.next();
-      const r = await sftLossAndGrad(model, batch, opts.padId, decisionWeight, tagWeight ? { tagWeight } : {});
+      const r = await sftLossAndGrad(model, batch, opts.padId, decisionWeight, opts.tagWeight ? { tagWeight: opts.tagWeight } : {});
       const gradNorm = await clipGradients(model, clip);
       decay.update();
       plain.update();

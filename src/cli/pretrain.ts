@@ -232,7 +232,7 @@ async function run(args: string[]): Promise<number> {
     mix,
     padId: tok.special.pad,
     decisionWeight,
-    ...(tagWeight !== 1 ? { tagWeight: { ids: formatTagIds(tok), weight: tagWeight } } : {}),
+    ...(tagWeight !== 1 ? { tagWeight: { ids: new Set(formatTagIds(tok)), weight: tagWeight } } : {}),
     ...(minutes !== undefined ? { budgetSeconds: minutes * 60 } : {}),
     ...(stopAfter !== undefined ? { stopAfter } : {}),
     ...(maxMinutes !== undefined ? { maxSeconds: maxMinutes * 60 } : {}),
