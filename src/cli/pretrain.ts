@@ -232,7 +232,7 @@ async function run(args: string[]): Promise<number> {
     mix,
     padId: tok.special.pad,
     decisionWeight,
-    ...(tagWeight !== 1 ? { tagWeight: { ids: new Set(formatTagIds(tok)), weight: tagWeight } } : {}),
+    ...(tagWeight !== 1 ? { tagWeight: { ids: formatTagIds(tok), weight: tagWeight } } : {}),
     ...(minutes !== undefined ? { budgetSeconds: minutes * 60 } : {}),
     ...(stopAfter !== undefined ? { stopAfter } : {}),
     ...(maxMinutes !== undefined ? { maxSeconds: maxMinutes * 60 } : {}),
@@ -314,9 +314,9 @@ function parseDagger(text: string): number[] {
 }
 
 /** The tags the Actor writes itself (the <information> tags are observations, never its targets). */
-function formatTagIds(tok: PolicyTokenizer): number[] {
+export function formatTagIds(tok: PolicyTokenizer): ReadonlySet<number> {
   const sp = tok.special;
-  return [sp.think, sp.thinkEnd, sp.search, sp.searchEnd, sp.answer, sp.answerEnd];
+  return new Set([sp.think, sp.thinkEnd, sp.search, sp.searchEnd, sp.answer, sp.answerEnd]);
 }
 
 function parseMix(text: string): { actor: number; judge: number; trim: number; corpus?: number } {

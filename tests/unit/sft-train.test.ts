@@ -9,6 +9,7 @@ import { createExpertContext } from '../../src/agent/expert.ts';
 import { lossPositions, makeBatch, roleCounts, SftSampler } from '../../src/agent/sft-batch.ts';
 import { buildSftData, buildWorldTokenizer, type SftData, type SftExample } from '../../src/agent/sft-data.ts';
 import { lrAt, sftLossAndGrad, trainSft } from '../../src/agent/sft-train.ts';
+import { formatTagIds } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
 import { createPolicy, loadPolicy, PolicyCheckpointError, worldHash } from '../../src/model/policy.ts';
@@ -69,7 +70,7 @@ describe('batching', () => {
     expect(sum).toBeCloseTo(1, 5);
     expect(b.weights[b.weights.length - 1] / b.weights[0]).toBeCloseTo(10, 4);
     // --tag-weight: the Actor's format-tag targets weigh W actor tokens; the judge's decision keeps its weight.
-    const tags = new Set([tok.special.think, tok.special.thinkEnd, tok.special.search, tok.special.searchEnd, tok.special.answer, tok.special.answerEnd]);
+    const tags = formatTagIds(tok);
     const tw = makeBatch([a, j], tok.special.pad, 10, { ids: tags, weight: 3 });
     const plainRow = Array.from(tw.targets).findIndex((t, i) => i < actorRows.length && !tags.has(t));
     const tagRows = Array.from(tw.targets).map((t, i) => (i < actorRows.length && tags.has(t) ? i : -1)).filter((i) => i >= 0);
