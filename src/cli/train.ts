@@ -1,6 +1,6 @@
 // `train`: GRPO training of one preset (DESIGN 9). Progress on stderr; the last stdout line is one JSON object.
 //   train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR]
-//         [--backend cpu|webgpu] [--probe N] [--eval-every N] [--save-every N] [--resume DIR] [--example-step FILE] --out DIR
+//         [--backend cpu|webgpu] [--lr X] [--probe N] [--eval-every N] [--save-every N] [--resume DIR] [--example-step FILE] --out DIR
 // Writes DIR/metrics.jsonl (one StepMetrics per step), DIR/trajectories.jsonl (the final trajectories of every
 // step: id, question, response, reward parts, revision), DIR/last-step.json (the last StepRecord, every event),
 // DIR/checkpoints/step-NNNN/{state.safetensors, run.json} (resumable run state) and DIR/policy.safetensors (the
@@ -27,7 +27,7 @@ import { option } from './args.ts';
 
 export const TRAIN_USAGE = [
   'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
-  '      [--questions N] [--probe N] [--eval-every N] [--save-every N] [--resume DIR] [--retriever bm25|e5 [--encoder PATH]]',
+  '      [--questions N] [--lr X] [--probe N] [--eval-every N] [--save-every N] [--resume DIR] [--retriever bm25|e5 [--encoder PATH]]',
   '      [--judge gold-evidence|answer-containment|external [--judge-url URL --judge-model NAME; key in JUDGE_API_KEY]] --out DIR',
   '  train --preset search-r2 --example-step FILE   one real step on the shipped checkpoint, its StepRecord JSON to FILE',
   `  presets: ${PRESET_NAMES.join(', ')}`,
@@ -44,6 +44,14 @@ export function intOpt(args: string[], name: string, dflt: number, min = 0): num
   if (t === undefined) return dflt;
   const n = Number(t);
   if (!/^\d+$/.test(t) || !Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${t}"`);
+  return n;
+}
+
+/** A finite number option (range checks are the caller's). */
+export function numOpt(args: string[], name: string): number {
+  const t = option(args, name) ?? '';
+  const n = Number(t);
+  if (t.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${t}"`);
   return n;
 }
 
@@ -141,6 +149,7 @@ async function run(args: string[]): Promise<number> {
     const judgeKind = option(args, 'judge');
     if (judgeKind !== undefined) overrides.judge = judgeKind as TrainConfig['judge']; // validated by presetConfig
     if (option(args, 'questions')) overrides.questionsPerStep = intOpt(args, 'questions', 1, 1);
+    if (option(args, 'lr')) overrides.lr = numOpt(args, 'lr'); // range checked by presetConfig
     if (option(args, 'probe')) overrides.probeSamples = intOpt(args, 'probe', 0); // counterfactual probe samples per cut (validated by presetConfig)
     if (example) {
       overrides.steps = 1;

@@ -39,8 +39,9 @@ describe('cli', () => {
 
   it('train --eval-every writes the dev curve to eval.jsonl, starting with the warm start at step 0', async () => {
     const out = join(dir, 'run-eval');
-    const r = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '1', '--eval-every', '2', '--out', out]);
+    const r = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '1', '--eval-every', '2', '--lr', '0.0005', '--out', out]);
     expect(r.code).toBe(0);
+    expect((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { lr: number }).lr).toBe(0.0005);
     const evals = readFileSync(join(out, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; split: string; em: number; formatValid: number; n: number });
     expect(evals.map((e) => e.step)).toEqual([...Array(7).fill(0), ...Array(7).fill(2)]);
     expect(new Set(evals.map((e) => e.split)).size).toBe(7);
@@ -57,6 +58,15 @@ describe('cli', () => {
     const r = await runCli(['train', '--preset', 'search-r3', '--out', join(dir, 'x')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown preset "search-r3".*search-r1, search-r1\+meta-refiner/);
+  });
+
+  it('train refuses an --lr that is not a number or is out of range', async () => {
+    const bad = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--lr', 'fast', '--out', join(dir, 'x')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--lr must be a number, got "fast"/);
+    const big = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--lr', '3', '--out', join(dir, 'x')]);
+    expect(big.code).toBe(2);
+    expect(big.err).toMatch(/lr/);
   });
 
   it('ablate --suite smoke writes results.json, .csv and .md', async () => {
