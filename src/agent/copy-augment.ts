@@ -9,10 +9,13 @@
 // vocabulary's own word pieces and from random letter strings (spelled by the tokenizer's character fallback), so
 // copying is trained over tokens of every frequency without naming any held-out entity on purpose; numbers are
 // replaced by random digits in the same grouping ("22,881" -> "57,390").
+// WorldNameSource is the counterfactual variant: each name is replaced by a real name of the world that plays the
+// same role in another training plan (a capital by a capital, a currency by a currency), so the renamed text stays
+// in distribution (trained tokens, plausible sentences) while its facts contradict what the policy memorized.
 import type { Rng } from '../engine/rng.ts';
 import type { PolicyTokenizer, SpecialIds } from '../text/policy-tokenizer.ts';
 import type { SftExample } from './sft-data.ts';
-import type { Demonstration } from './expert.ts';
+import type { Demonstration, Plan } from './expert.ts';
 import type { TextSpan } from './trajectory.ts';
 
 /** The text of an Actor example: the question and the response with its observation spans. */
@@ -38,8 +41,26 @@ function renameable(n: string): boolean {
   return n.length > 0 && n.length <= MAX_NAME_CHARS && !n.includes('?') && (NUMBER.test(n) || LETTER_START.test(n));
 }
 
+/** Where replacement names come from: one per plan name, or null to keep that name. */
+export interface Renamer {
+  fresh(name: string, demo: Demonstration, rng: Rng): string | null;
+  /** A fresh name may not share a word with the text (fresh strings) or may not occur in it as a whole (real names). */
+  readonly clash: 'word' | 'whole';
+}
+
+/** A random number shaped like `n`: same length, same separators, no leading zero. */
+function randomNumber(n: string, rng: Rng): string {
+  let out = '';
+  for (let i = 0; i < n.length; i++) {
+    const c = n[i];
+    out += c >= '0' && c <= '9' ? String(i === 0 && n.length > 1 ? 1 + rng.int(9) : rng.int(10)) : c;
+  }
+  return out;
+}
+
 /** Replacement-name source over a tokenizer's vocabulary. */
-export class NameSource {
+export class NameSource implements Renamer {
+  readonly clash = 'word' as const;
   /** Space-flagged word pieces that start with a capital letter ("Baku", "Republic"). */
   private readonly words: string[];
 
@@ -50,12 +71,11 @@ export class NameSource {
 
   /** A random number shaped like `n`: same length, same separators, no leading zero. */
   number(n: string, rng: Rng): string {
-    let out = '';
-    for (let i = 0; i < n.length; i++) {
-      const c = n[i];
-      out += c >= '0' && c <= '9' ? String(i === 0 && n.length > 1 ? 1 + rng.int(9) : rng.int(10)) : c;
-    }
-    return out;
+    return randomNumber(n, rng);
+  }
+
+  fresh(n: string, _demo: Demonstration, rng: Rng): string {
+    return NUMBER.test(n) ? randomNumber(n, rng) : this.name(rng);
   }
 
   /** A random name of 1-3 words: vocabulary words (70%) or letter strings (30%). */
@@ -64,6 +84,53 @@ export class NameSource {
     const parts: string[] = [];
     for (let i = 0; i < words; i++) parts.push(rng.next() < 0.7 ? this.words[rng.int(this.words.length)] : letters(rng));
     return parts.join(' ');
+  }
+}
+
+/** The role a plan name plays: `subject:R` / `value:R` of the first hop (in order) naming it, or `context`. */
+export function nameRole(plan: Plan, name: string): string | null {
+  for (const h of plan.hops) {
+    if (h.subject === name) return `subject:${h.relation}`;
+    if (h.value === name) return `value:${h.relation}`;
+    if (h.context === name) return 'context';
+  }
+  return null;
+}
+
+/** Counterfactual replacement names: real names of the world by the role they play in the given plans. */
+export class WorldNameSource implements Renamer {
+  readonly clash = 'whole' as const;
+  private readonly byRole = new Map<string, string[]>();
+
+  constructor(plans: Iterable<Plan>) {
+    const sets = new Map<string, Set<string>>();
+    for (const plan of plans)
+      for (const h of plan.hops)
+        for (const [n, role] of [[h.subject, `subject:${h.relation}`], [h.value, `value:${h.relation}`], [h.context ?? '', 'context']] as const) {
+          if (!renameable(n) || NUMBER.test(n)) continue;
+          let set = sets.get(role);
+          if (!set) sets.set(role, (set = new Set()));
+          set.add(n);
+        }
+    // Sorted: the draw depends on the plans' names only, not on their order.
+    for (const [role, set] of sets) this.byRole.set(role, [...set].sort());
+  }
+
+  /** Names known for a role. */
+  size(role: string): number {
+    return this.byRole.get(role)?.length ?? 0;
+  }
+
+  fresh(n: string, demo: Demonstration, rng: Rng): string | null {
+    if (NUMBER.test(n)) return randomNumber(n, rng);
+    const role = nameRole(demo.plan, n);
+    const pool = role === null ? undefined : this.byRole.get(role);
+    if (!pool || pool.length < 2) return null;
+    for (let tries = 0; tries < 4; tries++) {
+      const m = pool[rng.int(pool.length)];
+      if (m !== n) return m;
+    }
+    return null;
   }
 }
 
@@ -109,18 +176,23 @@ export function renameResponse(response: string, observations: readonly TextSpan
   return { response: out, observations: spans };
 }
 
-/** A renaming of the demonstration's plan names (fresh names never collide with a text's existing words). */
-export function renameMapping(demo: Demonstration, names: NameSource, rng: Rng): Map<string, string> {
+/**
+ * A renaming of the demonstration's plan names. Fresh strings never share a word with the text or with another
+ * fresh name; real names (clash 'whole') never occur whole in the text and are never given twice: either way each
+ * name stays unambiguous. A name with no acceptable replacement in 8 tries keeps its own.
+ */
+export function renameMapping(demo: Demonstration, names: Renamer, rng: Rng): Map<string, string> {
   const text = `${demo.question.question} ${demo.response}`;
   const mapping = new Map<string, string>();
-  const usedWords = new Set<string>();
+  const used = new Set<string>();
+  const occurs = (w: string): boolean => replaceNames(text, new Map([[w, '']])) !== text;
   for (const n of planNames(demo)) {
     for (let tries = 0; tries < 8; tries++) {
-      const fresh = NUMBER.test(n) ? names.number(n, rng) : names.name(rng);
-      // No word of a fresh name may occur in the text (or in another fresh name): each name stays unambiguous.
-      const words = fresh.split(' ');
-      if (words.some((w) => usedWords.has(w) || replaceNames(text, new Map([[w, '']])) !== text)) continue;
-      for (const w of words) usedWords.add(w);
+      const fresh = names.fresh(n, demo, rng);
+      if (fresh === null) break;
+      const parts = names.clash === 'word' ? fresh.split(' ') : [fresh];
+      if (parts.some((w) => used.has(w) || occurs(w))) continue;
+      for (const w of parts) used.add(w);
       mapping.set(n, fresh);
       break;
     }
@@ -129,7 +201,7 @@ export function renameMapping(demo: Demonstration, names: NameSource, rng: Rng):
 }
 
 /** The demonstration as Actor text, renamed. */
-export function renamedActorText(demo: Demonstration, names: NameSource, rng: Rng): ActorText {
+export function renamedActorText(demo: Demonstration, names: Renamer, rng: Rng): ActorText {
   const mapping = renameMapping(demo, names, rng);
   const r = renameResponse(demo.response, demo.observations, mapping);
   return { question: replaceNames(demo.question.question, mapping), response: r.response, observations: r.observations, answer: replaceNames(demo.answer, mapping) };

@@ -15,8 +15,8 @@ import { PolicyTokenizer } from '../text/policy-tokenizer.ts';
 import { buildPolicyVocab, MAX_CUT, type VocabBuildOptions } from '../text/policy-vocab.ts';
 import { shuffle, streamSeed } from '../world/random.ts';
 import type { CorpusRecord, Question } from '../world/types.ts';
-import { EXPERT_TEMPLATE_TEXTS, executePlan, type Demonstration, type ExpertContext, planQuestion } from './expert.ts';
-import { actorPrefixes, type ActorText, NameSource, renamedActorText } from './copy-augment.ts';
+import { EXPERT_TEMPLATE_TEXTS, executePlan, type Demonstration, type ExpertContext, type Plan, planQuestion } from './expert.ts';
+import { actorPrefixes, type ActorText, NameSource, type Renamer, renamedActorText, WorldNameSource } from './copy-augment.ts';
 import { FLAW_TEMPLATE_TEXTS, type FlawKind, flawedVariants, type FlawedTrajectory } from './flaws.ts';
 import { actorPrompt, judgePrompt, PROMPT_TEMPLATE_TEXTS, questionText, trimPrompt } from './prompts.ts';
 import type { TextSpan } from './trajectory.ts';
@@ -40,6 +40,17 @@ export function* worldVocabTexts(corpus: readonly CorpusRecord[], questions: rea
 /** The policy tokenizer of a world (see policy-vocab.ts; default at most 8000 ids). */
 export function buildWorldTokenizer(corpus: readonly CorpusRecord[], questions: readonly Question[], opts: VocabBuildOptions = {}): PolicyTokenizer {
   return new PolicyTokenizer(buildPolicyVocab(worldVocabTexts(corpus, questions), POLICY_TEMPLATE_TEXTS, opts));
+}
+
+function renamerFor(kind: 'fresh' | 'world', tokenizer: PolicyTokenizer, questions: readonly Question[], ctx: ExpertContext): Renamer {
+  if (kind === 'fresh') return new NameSource(tokenizer);
+  if (kind !== 'world') throw new RangeError(`buildSftData: copyNames must be fresh or world, got ${String(kind)}`);
+  const plans: Plan[] = [];
+  for (const q of questions) {
+    const p = planQuestion(q, ctx.view);
+    if (p) plans.push(p);
+  }
+  return new WorldNameSource(plans);
 }
 
 /** The three roles of the shared policy (DESIGN 4.2). */
@@ -145,6 +156,12 @@ export interface SftBuildOptions {
    * observation (the next name copied from a passage). Short examples, so more copying is trained per token.
    */
   copyPrefixes?: boolean;
+  /**
+   * Where the renamed examples' names come from: 'fresh' (default) random vocabulary words and letter strings;
+   * 'world' real names playing the same role in another of `questions`' plans (counterfactual facts, copy-augment.ts
+   * WorldNameSource).
+   */
+  copyNames?: 'fresh' | 'world';
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -203,7 +220,7 @@ export async function buildSftData(opts: SftBuildOptions): Promise<SftData> {
   let renamed = 0;
   const copyRate = opts.copyRate ?? 0;
   if (!(copyRate >= 0 && copyRate <= 1)) throw new RangeError(`buildSftData: copyRate must be in [0, 1], got ${copyRate}`);
-  const names = copyRate > 0 ? new NameSource(tokenizer) : null;
+  const names: Renamer | null = copyRate > 0 ? renamerFor(opts.copyNames ?? 'fresh', tokenizer, questions, ctx) : null;
   for (let qi = 0; qi < questions.length; qi++) {
     const q = questions[qi];
     opts.onProgress?.(qi, questions.length);

@@ -2,7 +2,7 @@
 // enclose the information blocks, renamed demonstrations on a tiny world that stay consistent (the renamed answer
 // is what the renamed passage states), and buildSftData's copyRate (seeded, judge/trim untouched).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actorPrefixes, NameSource, planNames, renamedActorText, renameResponse, replaceNames } from '../../src/agent/copy-augment.ts';
+import { actorPrefixes, nameRole, NameSource, planNames, renamedActorText, renameMapping, renameResponse, replaceNames, WorldNameSource } from '../../src/agent/copy-augment.ts';
 import type { Demonstration, ExpertContext } from '../../src/agent/expert.ts';
 import { buildSftData } from '../../src/agent/sft-data.ts';
 import { parseTrajectory } from '../../src/agent/trajectory.ts';
@@ -80,6 +80,45 @@ describe('renamed demonstrations', () => {
     expect(multiHop).toBeGreaterThan(0);
   });
 
+  it('world names: each name becomes a real name of the same role from another plan, consistently', () => {
+    const names = new WorldNameSource(demos.map((d) => d.plan));
+    const roleNames = new Map<string, Set<string>>();
+    const add = (role: string, n: string | undefined): void => {
+      if (n !== undefined) (roleNames.get(role) ?? roleNames.set(role, new Set()).get(role))?.add(n);
+    };
+    for (const d of demos)
+      for (const h of d.plan.hops) {
+        add(`subject:${h.relation}`, h.subject);
+        add(`value:${h.relation}`, h.value);
+        add('context', h.context);
+      }
+    let replaced = 0;
+    for (const [i, d] of demos.entries()) {
+      const text = `${d.question.question} ${d.response}`;
+      const mapping = renameMapping(d, names, new Rng(i));
+      const fresh = [...mapping.values()];
+      expect(new Set(fresh).size).toBe(fresh.length);
+      for (const [from, to] of mapping) {
+        expect(to).not.toBe(from);
+        if (/^\d/.test(from)) {
+          expect(to.replace(/\d/g, '0')).toBe(from.replace(/\d/g, '0'));
+          continue;
+        }
+        replaced++;
+        const role = nameRole(d.plan, from);
+        expect(role).not.toBeNull();
+        expect(roleNames.get(role ?? '')?.has(to), `${to} is not a ${role}`).toBe(true);
+        // Never a name the text already contains: the renamed text names each entity one way.
+        expect(replaceNames(text, new Map([[to, '']]))).toBe(text);
+      }
+      const t = renamedActorText(d, names, new Rng(i));
+      const lastObs = t.observations[t.observations.length - 1];
+      if (d.plan.kind === 'chain') expect(t.response.slice(lastObs.start, lastObs.end)).toContain(t.answer);
+      expect(parseTrajectory(t.response).answer).toBe(t.answer);
+    }
+    expect(replaced).toBeGreaterThan(demos.length / 2);
+  });
+
   it('numbers keep their grouping and get new digits', () => {
     const names = new NameSource(tok);
     const rng = new Rng(3);
@@ -113,6 +152,16 @@ describe('buildSftData copyRate', () => {
     }
     expect(differ).toBe(all.actor.length);
     await expect(buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1.5 })).rejects.toThrow(/copyRate/);
+  });
+
+  it("copyNames 'world' renames with real names, seeded; an unknown source is refused", async () => {
+    const fresh = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1 });
+    const world = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1, copyNames: 'world' });
+    const again = await buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1, copyNames: 'world' });
+    expect(world.stats.renamed).toBe(world.actor.length);
+    expect(world.actor.map((x) => Array.from(x.ids))).toEqual(again.actor.map((x) => Array.from(x.ids)));
+    expect(world.actor.map((x) => Array.from(x.ids))).not.toEqual(fresh.actor.map((x) => Array.from(x.ids)));
+    await expect(buildSftData({ tokenizer: tok, ctx, questions: train, seed: 2, copyRate: 1, copyNames: 'other' as 'world' })).rejects.toThrow(/copyNames must be fresh or world/);
   });
 
   it('copyPrefixes adds the cuts of each renamed example: up to the first </search>, up to the think after the first read', async () => {
