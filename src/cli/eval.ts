@@ -20,7 +20,7 @@ import { option } from './args.ts';
 import { loadWorldOrDefault, POLICY_FILE, SHIPPED_POLICY_DIR } from './pretrain.ts';
 
 export const EVAL_USAGE = [
-  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test] [--limit N] [--seed N] [--no-retrieval] [--slots N] [--show N]',
+  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test|train] [--limit N] [--seed N] [--no-retrieval] [--slots N] [--show N]',
   '    greedy rollouts (temperature 0) over BM25 top-3; last stdout line {split, em, f1, format_valid, searches, n, ...}',
   '    (--split all: a table on stderr and one JSON object with every split). --no-retrieval: every search returns no',
   '    passage (the no-retrieval baseline). format_valid: well-formed tags with one final answer, no invalid action,',
@@ -81,7 +81,7 @@ async function actor(args: string[]): Promise<number> {
   const splits = (splitArg === 'all' ? [...SPLITS] : splitArg.split(',')) as SplitName[];
   for (const s of splits) if (!(SPLITS as readonly string[]).includes(s)) throw new Error(`unknown split "${s}" (expected ${SPLITS.join(', ')} or all)`);
   const part = (option(args, 'part') ?? 'dev') as Part;
-  if (part !== 'dev' && part !== 'test') throw new Error(`--part must be dev or test, got "${part}"`);
+  if (part !== 'dev' && part !== 'test' && part !== 'train') throw new Error(`--part must be dev, test or train, got "${part}"`);
   const limit = int(args, 'limit', Number.MAX_SAFE_INTEGER);
   const seed = int(args, 'seed', 0);
   const slots = int(args, 'slots', 16);

@@ -150,8 +150,12 @@ describe('actor metrics', () => {
       expect(ref.judge.n).toBeGreaterThan(0);
       expect(ref.discriminator_accuracy).toBeGreaterThanOrEqual(0);
       expect(ref.discriminator_accuracy).toBeLessThanOrEqual(1);
-      // A bad split is refused with the list of splits.
+      // --part train: the policy's own training questions (the generalization gap against dev).
+      expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--part', 'train', '--limit', '1'])).toBe(0);
+      expect(JSON.parse(logs[logs.length - 1])).toMatchObject({ part: 'train', n: 1 });
+      // A bad split or part is refused.
       expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nope'])).toBe(1);
+      expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--part', 'validation'])).toBe(1);
     } finally {
       spyLog.mockRestore();
       spyErr.mockRestore();
