@@ -1,8 +1,6 @@
 // Evaluation on the tiny world with the tiny preset (cpu backend): greedy actor metrics are well-formed and
 // reproducible, the no-retrieval baseline searches nothing, the refiner metrics match a hand-checked case (a policy
 // whose logits are the same at every position), and `cli eval` prints one JSON object per the contract.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evaluateActor, evaluateRefiner, noRetrieval } from '../../src/agent/eval.ts';
@@ -20,6 +18,7 @@ import { corpusRecords, writeWorld } from '../../src/world/format.ts';
 import { loadSources } from '../../src/world/sources.ts';
 import type { CorpusRecord, Question, World } from '../../src/world/types.ts';
 import { PARTS, SPLITS } from '../../src/world/types.ts';
+import { tempDirs } from './temp-dirs.ts';
 
 let be: Backend;
 let tok: PolicyTokenizer;
@@ -30,14 +29,19 @@ let worldDir: string;
 beforeAll(async () => {
   be = await createBackend('cpu');
   world = buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world;
-  worldDir = mkdtempSync(join(tmpdir(), 'eval-world-'));
+  worldDir = temp.make('eval-world-');
   writeWorld(worldDir, world);
   corpus = corpusRecords(world);
   const all: Question[] = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
   tok = buildWorldTokenizer(corpus, all);
 });
 
-afterAll(() => be?.dispose());
+const temp = tempDirs();
+
+afterAll(() => {
+  be?.dispose();
+  temp.removeAll();
+});
 
 /** Sets every final hidden state to `u` (layernorm gain 0, bias u), so logits[v] = u . tok_emb[v] at every position. */
 function constantLogits(model: Transformer, logit: ReadonlyMap<number, number>): void {
@@ -129,7 +133,7 @@ describe('actor metrics', () => {
   });
 
   it('cli eval prints {split, em, f1, format_valid, searches, n} for a split and every split for --split all', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'eval-ckpt-'));
+    const out = temp.make('eval-ckpt-');
     const logs: string[] = [];
     const spyLog = vi.spyOn(console, 'log').mockImplementation((m: unknown) => void logs.push(String(m)));
     const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

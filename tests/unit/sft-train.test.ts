@@ -1,8 +1,7 @@
 // The SFT warm start on the tiny world with the tiny preset (cpu backend): batching by a token budget with padding
 // masked out, the loss falls on a fixed seed, the same seed gives the same weights bit for bit, masked tokens do not
 // reach the loss, and `cli pretrain` writes a checkpoint bound to its world and tokenizer.
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExpertContext } from '../../src/agent/expert.ts';
@@ -22,6 +21,7 @@ import { loadSources } from '../../src/world/sources.ts';
 import type { CorpusRecord, Question } from '../../src/world/types.ts';
 import { PARTS, SPLITS } from '../../src/world/types.ts';
 import { runCli } from './cli-capture.ts';
+import { tempDirs } from './temp-dirs.ts';
 
 let be: Backend;
 let tok: PolicyTokenizer;
@@ -32,7 +32,7 @@ let worldDir: string;
 beforeAll(async () => {
   be = await createBackend('cpu');
   const world = buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world;
-  worldDir = mkdtempSync(join(tmpdir(), 'sft-world-'));
+  worldDir = temp.make('sft-world-');
   writeWorld(worldDir, world);
   corpus = corpusRecords(world);
   const all: Question[] = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
@@ -41,7 +41,12 @@ beforeAll(async () => {
   data = await buildSftData({ tokenizer: tok, ctx: createExpertContext(corpus, createBm25Retriever(corpus), train), questions: train, seed: 0 });
 });
 
-afterAll(() => be?.dispose());
+const temp = tempDirs();
+
+afterAll(() => {
+  be?.dispose();
+  temp.removeAll();
+});
 
 const fits = (xs: SftExample[], n = 512): SftExample[] => xs.filter((x) => x.ids.length <= n);
 const tinyData = (): Record<'actor' | 'judge' | 'trim', SftExample[]> => ({ actor: fits(data.actor), judge: fits(data.judge), trim: fits(data.trim) });
@@ -174,7 +179,7 @@ describe('loss and gradients', () => {
 
 describe('cli pretrain', () => {
   it('writes a checkpoint bound to the world and tokenizer, a train log and a README with the command', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'sft-pretrain-'));
+    const out = temp.make('sft-pretrain-');
     const r = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '4', '--questions', '16', '--warmup', '2', '--out', out]);
     expect(r.code).toBe(0);
     const summary = r.last as Record<string, unknown>;
@@ -203,7 +208,7 @@ describe('cli pretrain', () => {
   });
 
   it('--shift S gives the policy a token shift (in the checkpoint config and the README command); out of range is refused; --tag-weight is reported', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'sft-pretrain-shift-'));
+    const out = temp.make('sft-pretrain-shift-');
     const r = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '8', '--warmup', '1', '--shift', '1', '--tag-weight', '2', '--out', out]);
     const bad = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--shift', '9', '--out', out]);
     expect(r.code).toBe(0);
