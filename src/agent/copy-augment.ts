@@ -116,11 +116,6 @@ export class WorldNameSource implements Renamer {
     for (const [role, set] of sets) this.byRole.set(role, [...set].sort());
   }
 
-  /** Names known for a role. */
-  size(role: string): number {
-    return this.byRole.get(role)?.length ?? 0;
-  }
-
   fresh(n: string, demo: Demonstration, rng: Rng): string | null {
     if (NUMBER.test(n)) return randomNumber(n, rng);
     const role = nameRole(demo.plan, n);

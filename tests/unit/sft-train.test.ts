@@ -228,4 +228,20 @@ describe('cli pretrain', () => {
     expect(both.code).not.toBe(0);
     expect(both.err).toMatch(/with --init the position embeddings come from the checkpoint/);
   });
+
+  it('--copy P --copy-names world renames that share of the Actor examples with world names; bad combinations are refused', async () => {
+    const out = temp.make('sft-pretrain-copy-');
+    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '16', '--warmup', '1', '--copy', '0.5', '--copy-names', 'world', '--out', out]);
+    expect(r.code).toBe(0);
+    const sft = (r.last as { sft: { good: number; renamed: number } }).sft;
+    expect(sft.renamed).toBeGreaterThan(0);
+    expect(sft.renamed).toBeLessThan(sft.good);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--copy 0.5 --copy-names world');
+    const alone = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--copy-names', 'world', '--out', out]);
+    expect(alone.code).not.toBe(0);
+    expect(alone.err).toMatch(/--copy-names world needs --copy P with P > 0/);
+    const other = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--copy', '0.5', '--copy-names', 'made-up', '--out', out]);
+    expect(other.code).not.toBe(0);
+    expect(other.err).toMatch(/--copy-names must be fresh or world, got "made-up"/);
+  });
 });
