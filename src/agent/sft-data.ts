@@ -42,15 +42,10 @@ export function buildWorldTokenizer(corpus: readonly CorpusRecord[], questions: 
   return new PolicyTokenizer(buildPolicyVocab(worldVocabTexts(corpus, questions), POLICY_TEMPLATE_TEXTS, opts));
 }
 
-function renamerFor(kind: 'fresh' | 'world', tokenizer: PolicyTokenizer, questions: readonly Question[], ctx: ExpertContext): Renamer {
+function renamerFor(kind: 'fresh' | 'world', tokenizer: PolicyTokenizer, plans: readonly (Plan | null)[]): Renamer {
   if (kind === 'fresh') return new NameSource(tokenizer);
   if (kind !== 'world') throw new RangeError(`buildSftData: copyNames must be fresh or world, got ${String(kind)}`);
-  const plans: Plan[] = [];
-  for (const q of questions) {
-    const p = planQuestion(q, ctx.view);
-    if (p) plans.push(p);
-  }
-  return new WorldNameSource(plans);
+  return new WorldNameSource(plans.filter((p): p is Plan => p !== null));
 }
 
 /** The three roles of the shared policy (DESIGN 4.2). */
@@ -220,11 +215,12 @@ export async function buildSftData(opts: SftBuildOptions): Promise<SftData> {
   let renamed = 0;
   const copyRate = opts.copyRate ?? 0;
   if (!(copyRate >= 0 && copyRate <= 1)) throw new RangeError(`buildSftData: copyRate must be in [0, 1], got ${copyRate}`);
-  const names: Renamer | null = copyRate > 0 ? renamerFor(opts.copyNames ?? 'fresh', tokenizer, questions, ctx) : null;
+  const plans = questions.map((q) => planQuestion(q, ctx.view));
+  const names: Renamer | null = copyRate > 0 ? renamerFor(opts.copyNames ?? 'fresh', tokenizer, plans) : null;
   for (let qi = 0; qi < questions.length; qi++) {
     const q = questions[qi];
     opts.onProgress?.(qi, questions.length);
-    const plan = planQuestion(q, ctx.view);
+    const plan = plans[qi];
     if (!plan) {
       unsupported++;
       continue;
