@@ -6,3 +6,12 @@ export function option(args: string[], name: string): string | undefined {
   if (v === undefined || v.startsWith('--')) throw new Error(`option --${name} needs a value`);
   return v;
 }
+
+/** A positive finite number option, or `dflt` when absent. */
+export function positiveNumberOption(args: string[], name: string, dflt: number): number {
+  const t = option(args, name);
+  if (t === undefined) return dflt;
+  const n = Number(t);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${t}"`);
+  return n;
+}

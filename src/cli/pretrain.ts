@@ -23,7 +23,7 @@ import { streamSeed } from '../world/random.ts';
 import { loadSources } from '../world/sources.ts';
 import type { CorpusRecord, Question, SplitQuestions } from '../world/types.ts';
 import { PARTS, SPLITS, TRAINING_SPLITS } from '../world/types.ts';
-import { option } from './args.ts';
+import { option, positiveNumberOption } from './args.ts';
 
 /** The file name of the checkpoint inside a policy directory (public/policy/model.safetensors when shipped). */
 export const POLICY_FILE = 'model.safetensors';
@@ -90,13 +90,6 @@ function int(args: string[], name: string, dflt: number): number {
   return Number(t);
 }
 
-function num(args: string[], name: string, dflt: number): number {
-  const t = option(args, name);
-  if (t === undefined) return dflt;
-  const n = Number(t);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${t}"`);
-  return n;
-}
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
@@ -116,23 +109,23 @@ async function run(args: string[]): Promise<number> {
   const preset = (option(args, 'preset') ?? 'small') as PolicyPresetName;
   if (!POLICY_PRESET_NAMES.includes(preset)) throw new Error(`--preset must be one of ${POLICY_PRESET_NAMES.join(', ')}, got "${preset}"`);
   const seed = int(args, 'seed', 0);
-  const minutes = option(args, 'minutes') !== undefined ? num(args, 'minutes', 1) : undefined;
+  const minutes = option(args, 'minutes') !== undefined ? positiveNumberOption(args, 'minutes', 1) : undefined;
   if (minutes !== undefined && option(args, 'steps') !== undefined) throw new Error('give --steps or --minutes, not both');
   const steps = int(args, 'steps', minutes !== undefined ? 1_000_000 : 200);
   if (steps < 1) throw new Error('--steps must be >= 1');
   const maxQuestions = int(args, 'questions', Number.MAX_SAFE_INTEGER);
-  const lr = num(args, 'lr', 2e-3);
+  const lr = positiveNumberOption(args, 'lr', 2e-3);
   const tokenBudget = int(args, 'token-budget', 4096);
   const warmup = int(args, 'warmup', 100);
-  const decisionWeight = num(args, 'decision-weight', 8);
-  const tagWeight = num(args, 'tag-weight', 1);
+  const decisionWeight = positiveNumberOption(args, 'decision-weight', 8);
+  const tagWeight = positiveNumberOption(args, 'tag-weight', 1);
   const stopAfter = option(args, 'stop-after') !== undefined ? int(args, 'stop-after', 0) : undefined;
-  const maxMinutes = option(args, 'max-minutes') !== undefined ? num(args, 'max-minutes', 1) : undefined;
+  const maxMinutes = option(args, 'max-minutes') !== undefined ? positiveNumberOption(args, 'max-minutes', 1) : undefined;
   const saveEvery = int(args, 'save-every', 0);
   const mixText = option(args, 'mix');
   const mix = mixText ? parseMix(mixText) : DEFAULT_MIX;
   const f32 = args.includes('--f32');
-  const copyRate = num(args, 'copy', 0);
+  const copyRate = positiveNumberOption(args, 'copy', 0);
   if (!(copyRate >= 0 && copyRate <= 1)) throw new Error(`--copy must be a share in [0, 1], got ${copyRate}`);
   const copyPrefixes = args.includes('--copy-prefixes');
   const copyNames = option(args, 'copy-names') ?? 'fresh';
@@ -151,7 +144,7 @@ async function run(args: string[]): Promise<number> {
   const daggerArg = option(args, 'dagger');
   const daggerAt = daggerArg !== undefined ? parseDagger(daggerArg) : undefined;
   if (daggerAt !== undefined && minutes !== undefined) throw new Error('--dagger needs --steps (its step is a share of them), not --minutes');
-  const daggerShare = num(args, 'dagger-share', 0.5);
+  const daggerShare = positiveNumberOption(args, 'dagger-share', 0.5);
   if (!(daggerShare <= 1)) throw new Error(`--dagger-share must be a share in (0, 1], got ${daggerShare}`);
   const daggerQuestions = int(args, 'dagger-questions', 2000);
   if (daggerQuestions < 1) throw new Error('--dagger-questions must be >= 1');

@@ -23,7 +23,7 @@ import type { TrainConfig } from '../worker/train-protocol.ts';
 import { buildWorld } from '../world/build.ts';
 import { corpusRecords, readWorld } from '../world/format.ts';
 import { loadSources } from '../world/sources.ts';
-import { option } from './args.ts';
+import { option, positiveNumberOption } from './args.ts';
 
 export const TRAIN_USAGE = [
   'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
@@ -44,14 +44,6 @@ export function intOpt(args: string[], name: string, dflt: number, min = 0): num
   if (t === undefined) return dflt;
   const n = Number(t);
   if (!/^\d+$/.test(t) || !Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${t}"`);
-  return n;
-}
-
-/** A finite number option (range checks are the caller's). */
-export function numOpt(args: string[], name: string): number {
-  const t = option(args, name) ?? '';
-  const n = Number(t);
-  if (t.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${t}"`);
   return n;
 }
 
@@ -149,7 +141,7 @@ async function run(args: string[]): Promise<number> {
     const judgeKind = option(args, 'judge');
     if (judgeKind !== undefined) overrides.judge = judgeKind as TrainConfig['judge']; // validated by presetConfig
     if (option(args, 'questions')) overrides.questionsPerStep = intOpt(args, 'questions', 1, 1);
-    if (option(args, 'lr')) overrides.lr = numOpt(args, 'lr'); // range checked by presetConfig
+    if (option(args, 'lr')) overrides.lr = positiveNumberOption(args, 'lr', 0); // upper bound checked by presetConfig
     if (option(args, 'probe')) overrides.probeSamples = intOpt(args, 'probe', 0); // counterfactual probe samples per cut (validated by presetConfig)
     if (example) {
       overrides.steps = 1;

@@ -63,7 +63,7 @@ describe('cli', () => {
   it('train refuses an --lr that is not a number or is out of range', async () => {
     const bad = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--lr', 'fast', '--out', join(dir, 'x')]);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/--lr must be a number, got "fast"/);
+    expect(bad.err).toMatch(/--lr must be a positive number, got "fast"/);
     const big = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--lr', '3', '--out', join(dir, 'x')]);
     expect(big.code).toBe(2);
     expect(big.err).toMatch(/lr/);
