@@ -26,6 +26,8 @@ let corpus: CorpusRecord[];
 let world: World;
 let worldDir: string;
 
+const temp = tempDirs();
+
 beforeAll(async () => {
   be = await createBackend('cpu');
   world = buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world;
@@ -35,8 +37,6 @@ beforeAll(async () => {
   const all: Question[] = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
   tok = buildWorldTokenizer(corpus, all);
 });
-
-const temp = tempDirs();
 
 afterAll(() => {
   be?.dispose();

@@ -29,6 +29,8 @@ let corpus: CorpusRecord[];
 let data: SftData;
 let worldDir: string;
 
+const temp = tempDirs();
+
 beforeAll(async () => {
   be = await createBackend('cpu');
   const world = buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world;
@@ -40,8 +42,6 @@ beforeAll(async () => {
   const train = [...world.questions.nq.train.slice(0, 12), ...world.questions.hotpotqa.train.slice(0, 12)];
   data = await buildSftData({ tokenizer: tok, ctx: createExpertContext(corpus, createBm25Retriever(corpus), train), questions: train, seed: 0 });
 });
-
-const temp = tempDirs();
 
 afterAll(() => {
   be?.dispose();
