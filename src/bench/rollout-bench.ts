@@ -14,6 +14,11 @@
 //     samples the next) against the same step of one slot, ms per generated token: the engine's share of a
 //     rollout without prefill, retrieval or tokenization (fastest of many steps, the sides in alternating blocks).
 //   - decode-step-int8-vs-fp32 <preset> batch B|1: that step with int8 weights against fp32 weights.
+//   - grpo-update <preset>: the update phase of a training step on the B x G batched rollouts (reference log-probs
+//     from a frozen copy, then grpoUpdate) as the trainer runs it (reference logits only at the policy's tokens, old
+//     log-probs taken from the gradient pass) against the same update with the reference scored at every response
+//     token and the old log-probs recomputed in a separate fp32 forward first. Both give the same update (the policy
+//     starts as the reference's copy and lr is 0, so every pair's losses must agree); ms per update.
 // Where the time goes (profiled on the 2-core machine, small preset, vocab 8000; see also decode-step):
 //   - batch-40 decode step: attention over the 40 per-sequence KV caches (each token reads its own cache: 4 layers
 //     x length x 1 KiB; 40 caches of a few hundred tokens overflow L2/L3, so it is bound by memory, and batching
@@ -48,6 +53,8 @@ import { Rng } from '../engine/rng.ts';
 import { Tape } from '../engine/tape.ts';
 import type { Backend } from '../engine/types.ts';
 import { KvDecoder, argmaxRows, type DecoderWeights } from '../model/decoder-cache.ts';
+import { DEFAULT_GRPO } from '../rl/grpo.ts';
+import { grpoUpdate, sequenceLogprobs, type UpdateSequence } from '../rl/update.ts';
 import { createPolicy, loadPolicy, type PolicyPresetName, POLICY_PRESETS, worldHash } from '../model/policy.ts';
 import type { Transformer } from '../model/transformer.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
@@ -515,12 +522,77 @@ async function trainStep(s: Setup, o: Args): Promise<BenchLine> {
   }
 }
 
+/** See the header (grpo-update). */
+async function grpoUpdateCase(s: Setup, o: Args): Promise<BenchLine> {
+  const ops = s.backend.ops;
+  const B = s.questions.length * o.group;
+  const { rollouts } = await timedRollout(s, o, B, 'fp32', 1);
+  // The policy starts as a copy of the reference (as in training); lr 0 keeps the weights fixed, so every update of
+  // either side does the same arithmetic and the two sides' losses must agree.
+  let policy: Transformer;
+  if (o.checkpoint) {
+    const { readFileSync } = (await import(/* @vite-ignore */ 'node:fs')) as typeof import('node:fs');
+    policy = loadPolicy(ops, readFileSync(o.checkpoint), o.checkpoint, { expect: { tokenizerHash: s.tok.hash, worldHash: worldHash(s.corpus) } }).model;
+  } else policy = createPolicy(ops, o.preset, s.tok.size, 1);
+  const opt = new AdamW(ops, policy.params, { lr: 0 });
+  const rng = new Rng(4);
+  const base = rollouts.map((r) => {
+    const ids = new Int32Array(r.promptIds.length + r.ids.length);
+    ids.set(r.promptIds);
+    ids.set(r.ids, r.promptIds.length);
+    return { ids, promptLength: r.promptIds.length, mask: r.mask, advantage: rng.next() < 0.5 ? 1 : -1 };
+  });
+  const run = async (trainer: boolean): Promise<{ ms: number; loss: number; kl: number }> => {
+    const t0 = performance.now();
+    const ref = await sequenceLogprobs(ops, s.model, trainer ? base : base.map(({ mask: _m, ...x }) => x), { entropy: false });
+    let seqs: UpdateSequence[] = base.map((x, i) => ({ ...x, refLogprobs: ref.logprobs[i] }));
+    if (!trainer) {
+      const old = await sequenceLogprobs(ops, policy, seqs, { entropy: false });
+      seqs = seqs.map((x, i) => ({ ...x, oldLogprobs: old.logprobs[i] }));
+    }
+    const r = await grpoUpdate(ops, policy, opt, seqs, DEFAULT_GRPO);
+    return { ms: performance.now() - t0, loss: r.loss, kl: r.kl };
+  };
+  try {
+    const ours: number[] = [];
+    const anchor: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const a = await run(true);
+      const b = await run(false);
+      if (!(Math.abs(a.loss - b.loss) <= 1e-6 * Math.max(1, Math.abs(b.loss)))) throw new Error(`the two updates differ: loss ${a.loss} against ${b.loss}`);
+      ours.push(a.ms);
+      anchor.push(b.ms);
+    }
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1];
+    const policyTokens = base.reduce((n, x) => n + x.mask.reduce((m, v) => m + v, 0), 0);
+    const responseTokens = base.reduce((n, x) => n + x.mask.length, 0);
+    return {
+      ...line(
+        s,
+        {
+          case: `grpo-update ${o.preset}`,
+          shape: `${B} trajectories, ${policyTokens} policy of ${responseTokens} response tokens, ms per update`,
+          anchor: 'the same update with reference logits at every response token and a separate old-log-prob forward',
+        },
+        med(ours),
+        med(anchor),
+        { sequences: B, policy_tokens: policyTokens, response_tokens: responseTokens },
+      ),
+      reps: { ours: 3, anchor: 3 },
+    };
+  } finally {
+    opt.dispose();
+    policy.dispose();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const o = parseArgs(argv);
   const s = await setup(o);
   const cache = new Map<string, Timed>();
   const cases: { name: string; run: () => Promise<BenchLine> }[] = [
     { name: `policy-train-step ${o.preset}`, run: () => trainStep(s, o) },
+    { name: `grpo-update ${o.preset}`, run: () => grpoUpdateCase(s, o) },
     { name: `rollout-batched-vs-sequential ${o.preset} fp32`, run: () => batchedVsSequential(s, o, 'fp32', cache) },
     { name: `rollout-batched-vs-sequential ${o.preset} int8`, run: () => batchedVsSequential(s, o, 'int8', cache) },
     { name: `rollout-int8-vs-fp32 ${o.preset}`, run: () => int8VsFp32(s, o, cache) },

@@ -469,8 +469,9 @@ export class Trainer {
     const finals = st.current.map((id) => this.traj(st, id));
     const seqIn = finals.map((t) => ({ ids: concatIds(t.rollout.promptIds, t.rollout.ids), promptLength: t.rollout.promptIds.length }));
     const T = this.config.temperature;
-    // Old log-probs: left out, so grpoUpdate recomputes them in fp32 with the current weights (on-policy).
-    const ref = await sequenceLogprobs(ops, this.reference, seqIn, { temperature: T, entropy: false });
+    // Old log-probs: left out, so grpoUpdate takes them from its fp32 forward under the current weights (on-policy).
+    // Reference log-probs only where the loss reads them (the policy's tokens, not the observations).
+    const ref = await sequenceLogprobs(ops, this.reference, seqIn.map((s, i) => ({ ...s, mask: finals[i].rollout.mask })), { temperature: T, entropy: false });
     const seqs: UpdateSequence[] = finals.map((t, i) => ({
       ...seqIn[i],
       mask: t.rollout.mask,

@@ -1,10 +1,11 @@
 // The fp32 GRPO update on the tape (DESIGN 4.4), for the Actor's trajectories and the Meta-Refiner's decision tokens
 // alike (a judge/trim sequence is [bos] + prompt + decision token with promptLength = ids.length - 1 and mask [1]).
 //
-// sequenceLogprobs: a forward pass without an update (the tape is built and thrown away), fp32, log p of every
-//   response token (ids[promptLength..]) and the entropy of each of those positions' distributions; used to
-//   recompute the old log-probs in fp32 (rollouts were sampled from the int8 policy) and for the reference
-//   log-probs with the frozen warm-start model. With `temperature` T the distribution is softmax(logits / T), as
+// sequenceLogprobs: a forward pass without an update (the tape is built and thrown away), fp32, log p of the
+//   response tokens (ids[promptLength..]; only the mask's tokens when a mask is given) and the entropy of each of
+//   those positions' distributions; used for the reference log-probs with the frozen warm-start model and for the
+//   old log-probs of mini-batches after the first. Old log-probs are the fp32 ones (rollouts were sampled from the
+//   int8 policy): the first mini-batch's gradient pass runs under the old weights and takes its own. With `temperature` T the distribution is softmax(logits / T), as
 //   verl scores rollouts sampled at temperature T (decoder-cache.ts PickResult does the same). A sequence's own
 //   `temperature` overrides the option (the Meta-Refiner's decision tokens are taken at T = 1 while the Actor
 //   samples at T; joint.ts sets it), so one batch can mix them.
@@ -78,6 +79,11 @@ interface SeqRef {
   promptLength: number;
   /** Overrides the option's temperature. */
   temperature?: number;
+}
+
+/** A sequence for sequenceLogprobs: `mask` (per response token), when given, limits the scored tokens to its 1s. */
+export interface ScoredSeq extends SeqRef {
+  mask?: Uint8Array;
 }
 
 /** Micro-batches (microBatches) within groups of equal temperature. */
@@ -180,13 +186,15 @@ async function readLogprobs(ops: Ops, logits: Var, targets: Int32Array): Promise
 }
 
 /**
- * Log-probabilities and entropies of every response token (ids[promptLength..]) under the model's current fp32
- * weights; no update. Arrays per sequence, of length ids.length - promptLength.
+ * Log-probabilities and entropies of the response tokens (ids[promptLength..]) under the model's current fp32
+ * weights; no update. Arrays per sequence, of length ids.length - promptLength. A sequence with a `mask` gets logits
+ * only at its mask's 1s (the loss tokens: the observation tokens of a trajectory are most of its response and their
+ * vocabulary projection costs about as much as the rest of the forward); its other entries are NaN.
  */
 export async function sequenceLogprobs(
   ops: Ops,
   model: Transformer,
-  seqs: readonly SeqRef[],
+  seqs: readonly ScoredSeq[],
   opts: ForwardOptions & { entropy?: boolean } = {},
 ): Promise<{ logprobs: Float32Array[]; entropy: Float32Array[] }> {
   const temperature = opts.temperature ?? 1;
@@ -195,21 +203,32 @@ export async function sequenceLogprobs(
   const withEntropy = opts.entropy ?? true;
   const logprobs = seqs.map((s) => new Float32Array(s.ids.length - s.promptLength));
   const entropy = seqs.map((s) => new Float32Array(withEntropy ? s.ids.length - s.promptLength : 0));
-  const respLen = seqs.map((s) => s.ids.length - s.promptLength);
-  // Sequences with no response token need no forward.
-  const lengths = seqs.map((s, i) => (respLen[i] > 0 ? s.ids.length : 0));
+  const picksOf = seqs.map((s, i) => {
+    const n = s.ids.length - s.promptLength;
+    if (!s.mask) return Array.from({ length: n }, (_, j) => j);
+    if (s.mask.length !== n) throw new RangeError(`sequence ${i}: mask has ${s.mask.length} entries for ${n} response tokens`);
+    logprobs[i].fill(NaN);
+    entropy[i].fill(NaN);
+    const p: number[] = [];
+    for (let j = 0; j < n; j++) if (s.mask[j]) p.push(j);
+    return p;
+  });
+  // Sequences with nothing to score need no forward.
+  const lengths = seqs.map((s, i) => (picksOf[i].length > 0 ? s.ids.length : 0));
   for (const { temperature: temp, group } of temperatureBatches(seqs, lengths, temperature, opts.batchTokens ?? 4096)) {
     const tape = new Tape(ops);
     try {
-      const picks = group.map((i) => Array.from({ length: respLen[i] }, (_, j) => j));
+      const picks = group.map((i) => picksOf[i]);
       const { logits, targets } = forwardRows(tape, model, group.map((i) => seqs[i]), picks, temp);
       const lp = await readLogprobs(ops, logits, targets);
       const ent = withEntropy ? rowEntropies(await ops.readF32(logits.value), targets.length, model.config.vocab) : null;
       let at = 0;
-      group.forEach((i) => {
-        logprobs[i].set(lp.subarray(at, at + respLen[i]));
-        if (ent) entropy[i].set(ent.subarray(at, at + respLen[i]));
-        at += respLen[i];
+      group.forEach((i, g) => {
+        picks[g].forEach((j, k) => {
+          logprobs[i][j] = lp[at + k];
+          if (ent) entropy[i][j] = ent[at + k];
+        });
+        at += picks[g].length;
       });
     } finally {
       tape.dispose();
@@ -253,13 +272,15 @@ function validateUpdate(seqs: readonly UpdateSequence[], context: number, weight
 }
 
 /**
- * The gradient of the GRPO loss of `seqs` (one mini-batch, oldLogprobs required), summed into each parameter's
- * `grad` (created where null). No optimizer step. Exported for the gradient checks.
+ * The gradient of the GRPO loss of `seqs` (one mini-batch), summed into each parameter's `grad` (created where
+ * null). No optimizer step. Exported for the gradient checks. A sequence without `oldLogprobs` takes this forward
+ * pass's own fp32 log-probs as its old ones (ratio exactly 1): right only while the weights are those the rollouts'
+ * old policy had, i.e. before the update's first optimizer step (grpoUpdate's first mini-batch).
  */
 export async function grpoGradients(
   ops: Ops,
   model: Transformer,
-  seqs: readonly (UpdateSequence & { oldLogprobs: Float32Array })[],
+  seqs: readonly UpdateSequence[],
   cfg: GrpoConfig,
   opts: ForwardOptions & { entropy?: boolean } = {},
 ): Promise<GradientResult> {
@@ -298,9 +319,9 @@ export async function grpoGradients(
       let at = 0;
       for (const i of group) {
         const s = seqs[i];
-        const newLp = Float32Array.from(s.oldLogprobs); // masked entries are unused
+        const newLp = new Float32Array(s.mask.length); // masked entries are unused
         picks[i].forEach((j, k) => (newLp[j] = lp[at + k]));
-        const t = sequenceTerms({ ...s, newLogprobs: newLp }, w[i], cfg);
+        const t = sequenceTerms({ ...s, oldLogprobs: s.oldLogprobs ?? newLp, newLogprobs: newLp }, w[i], cfg);
         picks[i].forEach((j, k) => (nllWeights[at + k] = -t.coefficients[j]));
         at += picks[i].length;
         res.tokenLoss[i] = t.tokenLoss;
@@ -387,18 +408,21 @@ export async function grpoUpdate(
       ops.dispose(p.grad);
       p.grad = null;
     }
-  // Old log-probs: recomputed in fp32 before any step where the caller did not give them.
-  const missing = seqs.map((s, i) => (s.oldLogprobs ? -1 : i)).filter((i) => i >= 0);
+  const m = Math.min(miniBatches, seqs.length);
+  // Old log-probs where the caller did not give them: the fp32 log-probs under the weights before any step. The first
+  // mini-batch's gradient pass runs under exactly those weights and uses its own (grpoGradients), so only the
+  // sequences of later mini-batches need a separate forward, made here before the first step.
+  const firstEnd = Math.floor(seqs.length / m);
+  const missing = seqs.map((s, i) => (s.oldLogprobs || i < firstEnd ? -1 : i)).filter((i) => i >= 0);
   const old = new Map<number, Float32Array>();
   if (missing.length > 0) {
     const r = await sequenceLogprobs(ops, model, missing.map((i) => seqs[i]), { batchTokens: opts.batchTokens, temperature: opts.temperature, entropy: false });
     missing.forEach((i, k) => old.set(i, r.logprobs[k]));
   }
-  const full = seqs.map((s, i) => ({
-    ...s,
-    oldLogprobs: s.oldLogprobs ?? (old.get(i) as Float32Array),
-    ...(opts.weights ? { weight: opts.weights[i] } : {}),
-  }));
+  const full: UpdateSequence[] = seqs.map((s, i) => {
+    const o = s.oldLogprobs ?? old.get(i);
+    return { ...s, ...(o ? { oldLogprobs: o } : {}), ...(opts.weights ? { weight: opts.weights[i] } : {}) };
+  });
   const out: UpdateResult = {
     loss: 0, policyLoss: 0, klLoss: 0, clipFraction: 0, entropy: 0, kl: 0, gradNorm: 0, tokens: 0,
     tokenLoss: seqs.map((s) => new Float32Array(s.mask.length)), byRole: {}, steps: 0,
@@ -407,7 +431,6 @@ export async function grpoUpdate(
   let klSum = 0;
   let entropySum = 0;
   const roleCount: Partial<Record<LossRole, number>> = {};
-  const m = Math.min(miniBatches, seqs.length);
   for (let b = 0; b < m; b++) {
     const lo = Math.floor((b * seqs.length) / m);
     const hi = Math.floor(((b + 1) * seqs.length) / m);

@@ -1,7 +1,8 @@
 // The fp32 GRPO update on the tape (src/rl/update.ts) with a tiny random policy: sequenceLogprobs against a plain
 // full forward (and padding/batching independence), the applied gradient against finite differences of the loss
 // on the cpu reference backend, repeated updates with a positive advantage raising a sequence's log-prob (and a
-// negative one lowering it), decision-token sequences (mask only on the last token) in a mixed batch, clipping.
+// negative one lowering it), decision-token sequences (mask only on the last token) in a mixed batch, clipping,
+// masked scoring, and old log-probs left to the update against old log-probs given.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuReferenceBackend } from '../../src/engine/create.ts';
 import { AdamW } from '../../src/engine/optim.ts';
@@ -73,6 +74,27 @@ describe('sequenceLogprobs', () => {
     expect(Array.from(mixed.logprobs[1])).toEqual(Array.from(a.logprobs[1]));
     await expect(sequenceLogprobs(be.ops, model, [{ ...seqs[0], temperature: 0 }])).rejects.toThrow(/temperature/);
     await expect(sequenceLogprobs(be.ops, model, [{ ids: Int32Array.from([1, 2]), promptLength: 0 }])).rejects.toThrow(/promptLength/);
+    model.dispose();
+  });
+
+  it("with a mask, scores only the mask's tokens (the same values), NaN elsewhere; an all-zero mask costs no forward", async () => {
+    const model = createPolicy(be.ops, 'tiny', VOCAB, 2);
+    const seqs = randomSeqs(new Rng(3), [[3, 5], [2, 7], [4, 3]]);
+    const masks = [Uint8Array.from([0, 1, 1, 0, 1]), Uint8Array.from([1, 0, 0, 0, 0, 0, 1]), new Uint8Array(3)];
+    const all = await sequenceLogprobs(be.ops, model, seqs);
+    const some = await sequenceLogprobs(be.ops, model, seqs.map((s, i) => ({ ...s, mask: masks[i] })), { batchTokens: 12 });
+    seqs.forEach((_, i) =>
+      masks[i].forEach((m, t) => {
+        if (m) {
+          expect(some.logprobs[i][t]).toBeCloseTo(all.logprobs[i][t], 6);
+          expect(some.entropy[i][t]).toBeCloseTo(all.entropy[i][t], 5);
+        } else {
+          expect(some.logprobs[i][t]).toBeNaN();
+          expect(some.entropy[i][t]).toBeNaN();
+        }
+      }),
+    );
+    await expect(sequenceLogprobs(be.ops, model, [{ ...seqs[1], mask: new Uint8Array(7) }, { ...seqs[0], mask: new Uint8Array(4) }])).rejects.toThrow(/sequence 1: mask has 4 entries for 5 response tokens/);
     model.dispose();
   });
 });
@@ -187,6 +209,35 @@ describe('grpoUpdate', () => {
     await expect(grpoUpdate(be.ops, model, opt, seqs, DEFAULT_GRPO, { weights: [1] })).rejects.toThrow(/weights/);
     opt.dispose();
     model.dispose();
+  });
+
+  it('omitted old log-probs give the update that old log-probs computed before it give, with one mini-batch or three', async () => {
+    const seqsOf = async (model: Transformer): Promise<UpdateSequence[]> => {
+      const base = randomSeqs(new Rng(11), [[3, 6], [5, 4], [2, 7], [4, 5]]);
+      const masks = [Uint8Array.from([1, 1, 0, 0, 1, 1]), Uint8Array.from([1, 1, 1, 1]), Uint8Array.from([0, 0, 1, 0, 0, 1, 1]), Uint8Array.from([1, 0, 1, 0, 1])];
+      const ref = await sequenceLogprobs(be.ops, model, base, { entropy: false });
+      return base.map((s, i) => ({ ...s, mask: masks[i], refLogprobs: ref.logprobs[i], advantage: [1.2, -0.4, 0.7, -1.5][i] }));
+    };
+    for (const miniBatches of [1, 3]) {
+      const results: { loss: number; weights: number[][] }[] = [];
+      for (const given of [true, false]) {
+        const model = createPolicy(be.ops, 'tiny', VOCAB, 12);
+        const opt = new AdamW(be.ops, model.params, { lr: 1e-2 });
+        let seqs = await seqsOf(model);
+        if (given) {
+          const old = await sequenceLogprobs(be.ops, model, seqs, { entropy: false });
+          seqs = seqs.map((s, i) => ({ ...s, oldLogprobs: old.logprobs[i] }));
+        }
+        const r = await grpoUpdate(be.ops, model, opt, seqs, DEFAULT_GRPO, { miniBatches, batchTokens: 16 });
+        expect(r.steps).toBe(miniBatches);
+        const weights = await Promise.all(model.params.map(async (p) => Array.from(await be.ops.readF32(p.value))));
+        results.push({ loss: r.loss, weights });
+        opt.dispose();
+        model.dispose();
+      }
+      expect(results[1].loss).toBeCloseTo(results[0].loss, 6);
+      results[0].weights.forEach((w, k) => w.forEach((x, j) => expect(results[1].weights[k][j]).toBeCloseTo(x, 6)));
+    }
   });
 
   it('clips the global gradient norm', async () => {
