@@ -8,8 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SUITES } from '../rl/presets.ts';
 import { resultsCsv, resultsMarkdown, runSuite } from '../rl/suite.ts';
-import { option } from './args.ts';
-import { backendFor, intOpt, loadCheckpointFor, loadWorldFor, log, retrieverFor } from './train.ts';
+import { integerOption, option } from './args.ts';
+import { backendFor, loadCheckpointFor, loadWorldFor, log, retrieverFor } from './train.ts';
 
 export const ABLATE_USAGE =
   'ablate --suite paper|smoke [--seeds K] [--steps N] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu] [--retriever bm25|e5 [--encoder PATH]] [--eval-refiner] --out DIR';
@@ -27,8 +27,8 @@ export async function ablate(args: string[]): Promise<number> {
       return 2;
     }
     const spec = SUITES[suite];
-    const seeds = intOpt(args, 'seeds', spec.seeds, 1);
-    const steps = intOpt(args, 'steps', spec.steps, 1);
+    const seeds = integerOption(args, 'seeds', spec.seeds, 1);
+    const steps = integerOption(args, 'steps', spec.steps, 1);
     const backend = await backendFor(option(args, 'backend'));
     try {
       const world = loadWorldFor(option(args, 'world'), spec.schedule);

@@ -15,3 +15,17 @@ export function positiveNumberOption(args: string[], name: string, dflt: number)
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${t}"`);
   return n;
 }
+
+/**
+ * A whole-number option (digits only, a safe integer, at least `min`, default 0), or `dflt` when absent; the one
+ * integer parser of the CLI's commands.
+ */
+export function integerOption(args: string[], name: string, dflt: number, min?: number): number;
+export function integerOption(args: string[], name: string, dflt: undefined, min?: number): number | undefined;
+export function integerOption(args: string[], name: string, dflt: number | undefined, min = 0): number | undefined {
+  const t = option(args, name);
+  if (t === undefined) return dflt;
+  const n = Number(t);
+  if (!/^\d+$/.test(t) || !Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${t}"`);
+  return n;
+}

@@ -16,7 +16,7 @@ import { buildWorld } from '../world/build.ts';
 import { corpusRecords, readWorld } from '../world/format.ts';
 import { loadSources } from '../world/sources.ts';
 import { TRAINING_SPLITS, type CorpusRecord, type Question } from '../world/types.ts';
-import { option } from './args.ts';
+import { integerOption, option } from './args.ts';
 
 const USAGE = [
   'encoder train [--world DIR] [--seed N] [--preset small|tiny] [--steps N] [--batch N] [--lr X] [--dtype f16|f32] --out DIR',
@@ -41,23 +41,16 @@ export async function encoder(args: string[]): Promise<number> {
   return fail(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
 }
 
-function intOption(args: string[], name: string, min: number): number | undefined {
-  const text = option(args, name);
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got "${text}"`);
-  return v;
-}
 
 async function train(args: string[]): Promise<number> {
   const out = option(args, 'out');
   if (!out) return fail('train needs --out DIR');
   const preset = (option(args, 'preset') ?? 'small') as EncoderPreset;
   if (!(preset in ENCODER_PRESETS)) return fail(`--preset must be one of ${Object.keys(ENCODER_PRESETS).join(', ')}, got "${preset}"`);
-  const seed = intOption(args, 'seed', 0) ?? 0;
+  const seed = integerOption(args, 'seed', undefined, 0) ?? 0;
   if (seed > 0xffffffff) return fail(`--seed must be at most 4294967295, got ${seed}`);
-  const steps = intOption(args, 'steps', 1);
-  const batchSize = intOption(args, 'batch', 2);
+  const steps = integerOption(args, 'steps', undefined, 1);
+  const batchSize = integerOption(args, 'batch', undefined, 2);
   const lrText = option(args, 'lr');
   const lr = lrText === undefined ? undefined : Number(lrText);
   if (lr !== undefined && !(lr > 0 && lr < 1)) return fail(`--lr must be a number in (0, 1), got "${lrText}"`);

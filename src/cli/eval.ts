@@ -16,7 +16,7 @@ import { createBm25Retriever } from '../retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
 import type { Part, Question, SplitName } from '../world/types.ts';
 import { SPLITS, TRAINING_SPLITS } from '../world/types.ts';
-import { option } from './args.ts';
+import { integerOption, option } from './args.ts';
 import { loadWorldOrDefault, POLICY_FILE, SHIPPED_POLICY_DIR } from './pretrain.ts';
 
 export const EVAL_USAGE = [
@@ -32,12 +32,6 @@ export const EVAL_USAGE = [
   `  defaults: --checkpoint ${SHIPPED_POLICY_DIR}/${POLICY_FILE}, the default world built in memory (seed 0), --part dev, --seed 0`,
 ].join('\n');
 
-function int(args: string[], name: string, dflt: number): number {
-  const t = option(args, name);
-  if (t === undefined) return dflt;
-  if (!/^\d+$/.test(t)) throw new Error(`--${name} must be a non-negative integer, got "${t}"`);
-  return Number(t);
-}
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 const log = (m: string): void => void process.stderr.write(`eval: ${m}\n`);
@@ -82,11 +76,11 @@ async function actor(args: string[]): Promise<number> {
   for (const s of splits) if (!(SPLITS as readonly string[]).includes(s)) throw new Error(`unknown split "${s}" (expected ${SPLITS.join(', ')} or all)`);
   const part = (option(args, 'part') ?? 'dev') as Part;
   if (part !== 'dev' && part !== 'test' && part !== 'train') throw new Error(`--part must be dev, test or train, got "${part}"`);
-  const limit = int(args, 'limit', Number.MAX_SAFE_INTEGER);
-  const seed = int(args, 'seed', 0);
-  const slots = int(args, 'slots', 16);
+  const limit = integerOption(args, 'limit', Number.MAX_SAFE_INTEGER);
+  const seed = integerOption(args, 'seed', 0);
+  const slots = integerOption(args, 'slots', 16);
   const noRet = args.includes('--no-retrieval');
-  const show = int(args, 'show', 0);
+  const show = integerOption(args, 'show', 0);
   const s = await setup(args);
   const retriever = noRet ? noRetrieval() : bm25PassageRetriever(s.world.corpus);
   const results: Record<string, Record<string, unknown>> = {};
@@ -149,8 +143,8 @@ export function trimStepCount(x: SftExample, tok: PolicyTokenizer): number {
 }
 
 async function refiner(args: string[]): Promise<number> {
-  const limit = int(args, 'limit', Number.MAX_SAFE_INTEGER);
-  const seed = int(args, 'seed', 0);
+  const limit = integerOption(args, 'limit', Number.MAX_SAFE_INTEGER);
+  const seed = integerOption(args, 'seed', 0);
   const s = await setup(args);
   try {
     // Held out: dev questions of the training splits (no entity of a dev question occurs in a training question).

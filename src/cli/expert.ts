@@ -16,7 +16,7 @@ import { readWorld } from '../world/format.ts';
 import { streamSeed } from '../world/random.ts';
 import type { Question, SplitName } from '../world/types.ts';
 import { PARTS, SPLITS, TRAINING_SPLITS } from '../world/types.ts';
-import { option } from './args.ts';
+import { integerOption, option } from './args.ts';
 
 const USAGE = [
   'expert report --world DIR [--splits nq,hotpotqa|all] [--part train] [--limit N] [--seed N] [--no-sft]',
@@ -43,12 +43,6 @@ export async function expert(args: string[]): Promise<number> {
   return fail(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
 }
 
-function intOption(args: string[], name: string, dflt: number): number {
-  const t = option(args, name);
-  if (t === undefined) return dflt;
-  if (!/^\d+$/.test(t)) throw new Error(`--${name} must be a non-negative integer, got "${t}"`);
-  return Number(t);
-}
 
 function allQuestions(w: ReturnType<typeof readWorld>): Question[] {
   return SPLITS.flatMap((s) => PARTS.flatMap((p) => w.questions[s][p]));
@@ -85,8 +79,8 @@ async function report(args: string[]): Promise<number> {
   for (const s of splits) if (!(SPLITS as readonly string[]).includes(s)) return fail(`unknown split "${s}"`);
   const part = option(args, 'part') ?? 'train';
   if (!(PARTS as readonly string[]).includes(part)) return fail(`--part must be one of ${PARTS.join(', ')}`);
-  const limit = intOption(args, 'limit', Number.MAX_SAFE_INTEGER);
-  const seed = intOption(args, 'seed', 0);
+  const limit = integerOption(args, 'limit', Number.MAX_SAFE_INTEGER);
+  const seed = integerOption(args, 'seed', 0);
   const t0 = performance.now();
   const w = readWorld(dir);
   const all = allQuestions(w);
@@ -230,7 +224,7 @@ async function show(args: string[]): Promise<number> {
   const dir = option(args, 'world');
   const id = option(args, 'id');
   if (!dir || !id) return fail('show needs --world DIR and --id QUESTION_ID');
-  const seed = intOption(args, 'seed', 0);
+  const seed = integerOption(args, 'seed', 0);
   const w = readWorld(dir);
   const all = allQuestions(w);
   const q = all.find((x) => x.id === id);
@@ -252,7 +246,7 @@ function vocab(args: string[]): number {
   const dir = option(args, 'world');
   const out = option(args, 'out');
   if (!dir || !out) return fail('vocab needs --world DIR and --out FILE');
-  const maxSize = intOption(args, 'max-size', 8000);
+  const maxSize = integerOption(args, 'max-size', 8000);
   const w = readWorld(dir);
   const tok = buildWorldTokenizer(w.corpus, allQuestions(w), { maxSize });
   writeFileSync(out, tok.toJSON());

@@ -23,7 +23,7 @@ import { streamSeed } from '../world/random.ts';
 import { loadSources } from '../world/sources.ts';
 import type { CorpusRecord, Question, SplitQuestions } from '../world/types.ts';
 import { PARTS, SPLITS, TRAINING_SPLITS } from '../world/types.ts';
-import { option, positiveNumberOption } from './args.ts';
+import { integerOption, option, positiveNumberOption } from './args.ts';
 
 /** The file name of the checkpoint inside a policy directory (public/policy/model.safetensors when shipped). */
 export const POLICY_FILE = 'model.safetensors';
@@ -83,12 +83,6 @@ export function checkpointToF16(bytes: Uint8Array, source: string): Uint8Array {
   return writeSafetensors(out, f.metadata);
 }
 
-function int(args: string[], name: string, dflt: number): number {
-  const t = option(args, name);
-  if (t === undefined) return dflt;
-  if (!/^\d+$/.test(t)) throw new Error(`--${name} must be a non-negative integer, got "${t}"`);
-  return Number(t);
-}
 
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
@@ -108,20 +102,20 @@ async function run(args: string[]): Promise<number> {
   if (!out) throw new Error('--out DIR is required');
   const preset = (option(args, 'preset') ?? 'small') as PolicyPresetName;
   if (!POLICY_PRESET_NAMES.includes(preset)) throw new Error(`--preset must be one of ${POLICY_PRESET_NAMES.join(', ')}, got "${preset}"`);
-  const seed = int(args, 'seed', 0);
+  const seed = integerOption(args, 'seed', 0);
   const minutes = option(args, 'minutes') !== undefined ? positiveNumberOption(args, 'minutes', 1) : undefined;
   if (minutes !== undefined && option(args, 'steps') !== undefined) throw new Error('give --steps or --minutes, not both');
-  const steps = int(args, 'steps', minutes !== undefined ? 1_000_000 : 200);
+  const steps = integerOption(args, 'steps', minutes !== undefined ? 1_000_000 : 200);
   if (steps < 1) throw new Error('--steps must be >= 1');
-  const maxQuestions = int(args, 'questions', Number.MAX_SAFE_INTEGER);
+  const maxQuestions = integerOption(args, 'questions', Number.MAX_SAFE_INTEGER);
   const lr = positiveNumberOption(args, 'lr', 2e-3);
-  const tokenBudget = int(args, 'token-budget', 4096);
-  const warmup = int(args, 'warmup', 100);
+  const tokenBudget = integerOption(args, 'token-budget', 4096);
+  const warmup = integerOption(args, 'warmup', 100);
   const decisionWeight = positiveNumberOption(args, 'decision-weight', 8);
   const tagWeight = positiveNumberOption(args, 'tag-weight', 1);
-  const stopAfter = option(args, 'stop-after') !== undefined ? int(args, 'stop-after', 0) : undefined;
+  const stopAfter = option(args, 'stop-after') !== undefined ? integerOption(args, 'stop-after', 0) : undefined;
   const maxMinutes = option(args, 'max-minutes') !== undefined ? positiveNumberOption(args, 'max-minutes', 1) : undefined;
-  const saveEvery = int(args, 'save-every', 0);
+  const saveEvery = integerOption(args, 'save-every', 0);
   const mixText = option(args, 'mix');
   const mix = mixText ? parseMix(mixText) : DEFAULT_MIX;
   const f32 = args.includes('--f32');
@@ -137,7 +131,7 @@ async function run(args: string[]): Promise<number> {
   if (option(args, 'positions') !== undefined && option(args, 'init') !== undefined)
     throw new Error('--positions sets how a fresh policy starts; with --init the position embeddings come from the checkpoint (drop one of them)');
   const presetShift = POLICY_PRESETS[preset].shift ?? 0;
-  const shift = int(args, 'shift', presetShift);
+  const shift = integerOption(args, 'shift', presetShift);
   if (shift > MAX_SHIFT) throw new Error(`--shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
   const { shift: _preset, ...unshifted } = POLICY_PRESETS[preset];
   const shape: PolicyShape = shift > 0 ? { ...unshifted, shift } : unshifted;
@@ -146,7 +140,7 @@ async function run(args: string[]): Promise<number> {
   if (daggerAt !== undefined && minutes !== undefined) throw new Error('--dagger needs --steps (its step is a share of them), not --minutes');
   const daggerShare = positiveNumberOption(args, 'dagger-share', 0.5);
   if (!(daggerShare <= 1)) throw new Error(`--dagger-share must be a share in (0, 1], got ${daggerShare}`);
-  const daggerQuestions = int(args, 'dagger-questions', 2000);
+  const daggerQuestions = integerOption(args, 'dagger-questions', 2000);
   if (daggerQuestions < 1) throw new Error('--dagger-questions must be >= 1');
   if (daggerAt === undefined && (option(args, 'dagger-share') !== undefined || option(args, 'dagger-questions') !== undefined)) throw new Error('--dagger-share and --dagger-questions need --dagger AT');
   const daggerSteps = daggerAt?.map((at) => Math.max(1, Math.round(at * steps)));

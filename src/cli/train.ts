@@ -23,7 +23,7 @@ import type { TrainConfig } from '../worker/train-protocol.ts';
 import { buildWorld } from '../world/build.ts';
 import { corpusRecords, readWorld } from '../world/format.ts';
 import { loadSources } from '../world/sources.ts';
-import { option, positiveNumberOption } from './args.ts';
+import { integerOption, option, positiveNumberOption } from './args.ts';
 
 export const TRAIN_USAGE = [
   'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
@@ -39,13 +39,6 @@ export const SHIPPED_CHECKPOINT = 'public/policy/model.safetensors';
 
 export const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
-export function intOpt(args: string[], name: string, dflt: number, min = 0): number {
-  const t = option(args, name);
-  if (t === undefined) return dflt;
-  const n = Number(t);
-  if (!/^\d+$/.test(t) || !Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${t}"`);
-  return n;
-}
 
 /** The world of --world DIR, else the one the model size trains on by default (built in memory, seed 0). */
 export function loadWorldFor(dir: string | undefined, model: ScheduleName | 'base'): WorldAssets & { source: string } {
@@ -128,21 +121,21 @@ async function run(args: string[]): Promise<number> {
     const saved = await store.load(id);
     resumeState = parseRunState(saved.bytes, join(resume, 'state.safetensors'));
     config = { ...resumeState.ref.config };
-    if (option(args, 'steps')) config.steps = intOpt(args, 'steps', config.steps, 1);
+    if (option(args, 'steps')) config.steps = integerOption(args, 'steps', config.steps, 1);
   } else {
     if (!preset) throw new Error(`--preset is required (${PRESET_NAMES.join(', ')})`);
     if (!isPresetName(preset)) throw new Error(`--preset: unknown preset "${preset}" (allowed: ${PRESET_NAMES.join(', ')})`);
     const model = option(args, 'model') ?? 'small';
     if (model !== 'tiny' && model !== 'small') throw new Error(`--model must be tiny or small, got "${model}"`);
-    const seed = intOpt(args, 'seed', 0);
+    const seed = integerOption(args, 'seed', 0);
     const overrides: Partial<TrainConfig> = { seeds: { init: seed, data: seed, sampling: seed }, backend: (option(args, 'backend') ?? 'cpu') as TrainConfig['backend'] };
-    if (option(args, 'steps')) overrides.steps = intOpt(args, 'steps', 1, 1);
-    if (option(args, 'eval-every')) overrides.evalEvery = intOpt(args, 'eval-every', 0);
+    if (option(args, 'steps')) overrides.steps = integerOption(args, 'steps', 1, 1);
+    if (option(args, 'eval-every')) overrides.evalEvery = integerOption(args, 'eval-every', 0);
     const judgeKind = option(args, 'judge');
     if (judgeKind !== undefined) overrides.judge = judgeKind as TrainConfig['judge']; // validated by presetConfig
-    if (option(args, 'questions')) overrides.questionsPerStep = intOpt(args, 'questions', 1, 1);
+    if (option(args, 'questions')) overrides.questionsPerStep = integerOption(args, 'questions', 1, 1);
     if (option(args, 'lr')) overrides.lr = positiveNumberOption(args, 'lr', 0); // upper bound checked by presetConfig
-    if (option(args, 'probe')) overrides.probeSamples = intOpt(args, 'probe', 0); // counterfactual probe samples per cut (validated by presetConfig)
+    if (option(args, 'probe')) overrides.probeSamples = integerOption(args, 'probe', 0); // counterfactual probe samples per cut (validated by presetConfig)
     if (example) {
       overrides.steps = 1;
       overrides.questionsPerStep ??= 2; // a step the page can load quickly (~1-2 MB of JSON)
@@ -187,7 +180,7 @@ async function run(args: string[]): Promise<number> {
     }
     writeFileSync(join(dir, 'config.json'), `${JSON.stringify({ ...trainer.config, warmStart: models.origin, world: world.source }, null, 2)}\n`);
     const store = new FileRunStore(join(dir, 'checkpoints'));
-    const saveEvery = intOpt(args, 'save-every', Math.max(1, Math.min(25, config.steps)), 1);
+    const saveEvery = integerOption(args, 'save-every', Math.max(1, Math.min(25, config.steps)), 1);
     const t0 = performance.now();
     let last: StepRecord | null = null;
     const startStep = trainer.stepsDone;
