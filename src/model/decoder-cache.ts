@@ -425,9 +425,11 @@ export class KvDecoder implements SequenceModel {
       for (const c of chunks) {
         this.lens[c.slot] += c.ids.length;
         if (S > 0) {
+          // The slot's last S tokens after this chunk (oldest first), without building the concatenation.
           const r = this.recent.subarray(c.slot * S, (c.slot + 1) * S);
-          const all = [...r, ...Array.from(c.ids)];
-          r.set(all.slice(all.length - S));
+          const k = c.ids.length;
+          if (k < S) r.copyWithin(0, k);
+          for (let i = Math.max(0, k - S); i < k; i++) r[S - k + i] = c.ids[i];
         }
       }
       if (!opts.logits) return null;
