@@ -112,7 +112,7 @@ async function run(args: string[]): Promise<number> {
   const example = option(args, 'example-step');
   if (!out && !example) throw new Error('--out DIR is required');
   const resume = option(args, 'resume');
-  const preset = option(args, 'preset') ?? (resume ? undefined : undefined);
+  const preset = option(args, 'preset');
   let config: TrainConfig;
   let resumeState: ReturnType<typeof parseRunState> | null = null;
   if (resume) {
