@@ -29,6 +29,7 @@ export const TRAIN_USAGE = [
   'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
   '      [--questions N] [--lr X] [--probe N] [--eval-every N] [--save-every N] [--resume DIR] [--retriever bm25|e5 [--encoder PATH]]',
   '      [--judge gold-evidence|answer-containment|external [--judge-url URL --judge-model NAME; key in JUDGE_API_KEY]] --out DIR',
+  '  train --resume DIR/checkpoints/step-N [--steps N] [--world DIR] --out DIR   continue a saved run with its saved config',
   '  train --preset search-r2 --example-step FILE   one real step on the shipped checkpoint, its StepRecord JSON to FILE',
   `  presets: ${PRESET_NAMES.join(', ')}`,
   '  writes DIR/metrics.jsonl, DIR/trajectories.jsonl, DIR/eval.jsonl (dev EM/F1/format per split: step 0 = the warm start, then every',
@@ -121,6 +122,9 @@ async function run(args: string[]): Promise<number> {
     const saved = await store.load(id);
     resumeState = parseRunState(saved.bytes, join(resume, 'state.safetensors'));
     config = { ...resumeState.ref.config };
+    // The run's config is the saved one: only --steps may change (to run further); other knobs would be ignored.
+    const fixed = ['preset', 'model', 'seed', 'backend', 'eval-every', 'judge', 'questions', 'lr', 'probe'].filter((k) => args.includes(`--${k}`));
+    if (fixed.length > 0) throw new Error(`--resume continues the saved run's config; ${fixed.map((k) => `--${k}`).join(', ')} cannot be changed (only --steps can)`);
     if (option(args, 'steps')) config.steps = integerOption(args, 'steps', config.steps, 1);
   } else {
     if (!preset) throw new Error(`--preset is required (${PRESET_NAMES.join(', ')})`);

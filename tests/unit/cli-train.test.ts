@@ -35,6 +35,10 @@ describe('cli', () => {
     expect(r2.code).toBe(0);
     expect(r2.last).toMatchObject({ steps: 3 });
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+    // A knob of the saved config is not silently ignored.
+    const r3 = await runCli(['train', '--resume', join(out, 'checkpoints', 'step-0002'), '--world', worldDir, '--steps', '4', '--lr', '0.001', '--seed', '2', '--out', out]);
+    expect(r3.code).toBe(2);
+    expect(r3.err).toMatch(/--resume continues the saved run's config; --seed, --lr cannot be changed \(only --steps can\)/);
   });
 
   it('train --eval-every writes the dev curve to eval.jsonl, starting with the warm start at step 0', async () => {
