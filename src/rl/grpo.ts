@@ -2,7 +2,10 @@
 //
 // Per unmasked token t of sequence i, with d = new - old, r = exp(d) and A = the sequence's advantage:
 //   pg   = max(-A r, -A clip(r, 1 - clipLow, 1 + clipHigh))          (verl compute_policy_loss, no dual clip)
-//   k3   = exp(ref - new) - (ref - new) - 1                            (verl kl_penalty 'low_var_kl', unclamped)
+//   k3   = min(exp(ref - new) - (ref - new) - 1, 10)                  (verl kl_penalty 'low_var_kl', clamped to
+//                                                                       [-10, 10] as verl does; k3 >= 0, so only 10
+//                                                                       binds: a token the policy now finds far less
+//                                                                       likely than the reference did costs at most 10)
 //   loss = sum_{i,t} w[i][t] * (pg + klBeta * k3)
 // The aggregation weights w (verl agg_loss) depend only on the masks, so a micro-batch can compute its share of the
 // loss and gradient without the rest of the batch (src/rl/update.ts does):
@@ -18,7 +21,11 @@
 //
 // coefficients[i][t] = dLoss/dNew[i][t] (0 on masked tokens):
 //   pg branch: -A r where the unclipped term is the max (ties included), 0 where the clipped term wins (then r is
-//   outside the clip range and the clip is flat); KL: klBeta * (1 - exp(ref - new)); both times w.
+//   outside the clip range and the clip is flat); KL: klBeta * (1 - exp(ref - new)), 0 where k3 is clamped (flat);
+//   both times w.
+
+/** verl's clamp of the per-token low-variance KL (torch.clamp(kld, min=-10, max=10)). */
+export const K3_CLAMP = 10;
 
 export type LossRole = 'actor' | 'judge' | 'trim';
 export const LOSS_ROLES: readonly LossRole[] = ['actor', 'judge', 'trim'];
@@ -180,11 +187,12 @@ export function sequenceTerms(s: GrpoSequence, w: number, cfg: GrpoConfig): Sequ
     if (!unclipped) clipped++;
     const d = s.refLogprobs[t] - lpNew;
     const ed = Math.exp(d);
-    const k3 = ed - d - 1;
+    const raw = ed - d - 1;
+    const k3 = Math.min(raw, K3_CLAMP);
     pgSum += pg;
     klSum += k3;
     tokenLoss[t] = w * (pg + cfg.klBeta * k3);
-    coefficients[t] = w * ((unclipped ? -A * r : 0) + cfg.klBeta * (1 - ed));
+    coefficients[t] = w * ((unclipped ? -A * r : 0) + (raw > K3_CLAMP ? 0 : cfg.klBeta * (1 - ed)));
   }
   return { coefficients, tokenLoss, pgSum, klSum, clipped, tokens, policyLoss: w * pgSum, klLoss: w * cfg.klBeta * klSum };
 }

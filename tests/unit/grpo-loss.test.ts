@@ -1,4 +1,4 @@
-// The GRPO loss (src/rl/grpo.ts): hand-computed clipped surrogate, k3 KL, masks, the three aggregations, role
+// The GRPO loss (src/rl/grpo.ts): hand-computed clipped surrogate, k3 KL (and its clamp), masks, the three aggregations, role
 // groups, and a finite-difference check of the coefficients (dLoss/dNewLogprob).
 import { describe, expect, it } from 'vitest';
 import { aggregationWeights, DEFAULT_GRPO, type GrpoConfig, grpoLoss, type GrpoSequence } from '../../src/rl/grpo.ts';
@@ -71,6 +71,21 @@ describe('grpoLoss: k3 KL', () => {
     expect(r.coefficients[0][1]).toBeCloseTo(0, 7);
     // KL is nonnegative for either sign of ref - new.
     expect(grpoLoss([seq([1], [1], 0, [-1.5])], cfg).kl).toBeCloseTo(Math.exp(-1.5) + 1.5 - 1, 6);
+  });
+
+  it('is clamped at 10 as verl clamps it (flat there: no KL gradient); just below the clamp it is not', () => {
+    const cfg: GrpoConfig = { ...DEFAULT_GRPO, klBeta: 0.5 };
+    // ref - new = 3: exp(3) - 3 - 1 = 16.09 -> 10; ref - new = -12: exp(-12) + 12 - 1 = 11.000006 -> 10.
+    for (const d of [3, -12]) {
+      const r = grpoLoss([seq([1], [1], 0, [d])], cfg);
+      expect(r.kl).toBe(10);
+      expect(r.klLoss).toBeCloseTo(5, 6);
+      expect(r.coefficients[0][0]).toBe(0);
+    }
+    // ref - new = 2.5: exp(2.5) - 3.5 = 8.68, inside: value and gradient beta * (1 - exp(2.5)).
+    const r = grpoLoss([seq([1], [1], 0, [2.5])], cfg);
+    expect(r.kl).toBeCloseTo(Math.exp(2.5) - 3.5, 5);
+    expect(r.coefficients[0][0]).toBeCloseTo(0.5 * (1 - Math.exp(2.5)), 5);
   });
 });
 
