@@ -5,10 +5,11 @@
 //   response tokens (ids[promptLength..]; only the mask's tokens when a mask is given) and the entropy of each of
 //   those positions' distributions; used for the reference log-probs with the frozen warm-start model and for the
 //   old log-probs of mini-batches after the first. Old log-probs are the fp32 ones (rollouts were sampled from the
-//   int8 policy): the first mini-batch's gradient pass runs under the old weights and takes its own. With `temperature` T the distribution is softmax(logits / T), as
-//   verl scores rollouts sampled at temperature T (decoder-cache.ts PickResult does the same). A sequence's own
-//   `temperature` overrides the option (the Meta-Refiner's decision tokens are taken at T = 1 while the Actor
-//   samples at T; joint.ts sets it), so one batch can mix them.
+//   int8 policy): the first mini-batch's gradient pass runs under the old weights and takes its own. With
+//   `temperature` T the distribution is softmax(logits / T), as verl scores rollouts sampled at temperature T
+//   (decoder-cache.ts PickResult does the same). A sequence's own `temperature` overrides the option (the
+//   Meta-Refiner's decision tokens are taken at T = 1 while the Actor samples at T; joint.ts sets it), so one batch
+//   can mix them.
 // grpoUpdate: per mini-batch (default 1: one optimizer step for the whole batch), the aggregation weights are taken
 //   from the mini-batch's masks (grpo.ts), then micro-batches of at most `batchTokens` padded tokens each run a
 //   forward on the tape with logits only for the rows that predict an unmasked token, read the new log-probs,
@@ -18,8 +19,7 @@
 //   clipping is reported), and AdamW takes one step.
 // Changes to the interface agreed with the trainer (additive): UpdateSequence has optional `role` and `weight`
 //   (grpo.ts GrpoSequence) and `temperature`; options `batchTokens`, `temperature`, `entropy`; UpdateResult has
-//   `loss`, `byRole`,
-//   `steps`.
+//   `loss`, `byRole`, `steps`.
 import type { AdamW } from '../engine/optim.ts';
 import { Tape, type Var } from '../engine/tape.ts';
 import type { Ops, Tensor } from '../engine/types.ts';
