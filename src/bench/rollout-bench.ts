@@ -53,10 +53,10 @@ import { Rng } from '../engine/rng.ts';
 import { Tape } from '../engine/tape.ts';
 import type { Backend } from '../engine/types.ts';
 import { KvDecoder, argmaxRows, type DecoderWeights } from '../model/decoder-cache.ts';
-import { DEFAULT_GRPO } from '../rl/grpo.ts';
-import { grpoUpdate, sequenceLogprobs, type UpdateSequence } from '../rl/update.ts';
 import { createPolicy, loadPolicy, type PolicyPresetName, POLICY_PRESETS, worldHash } from '../model/policy.ts';
 import type { Transformer } from '../model/transformer.ts';
+import { DEFAULT_GRPO } from '../rl/grpo.ts';
+import { grpoUpdate, sequenceLogprobs, type UpdateSequence } from '../rl/update.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
 import { buildWorld } from '../world/build.ts';
 import { corpusRecords, readWorld } from '../world/format.ts';
@@ -542,16 +542,17 @@ async function grpoUpdateCase(s: Setup, o: Args): Promise<BenchLine> {
     ids.set(r.ids, r.promptIds.length);
     return { ids, promptLength: r.promptIds.length, mask: r.mask, advantage: rng.next() < 0.5 ? 1 : -1 };
   });
-  const run = async (trainer: boolean): Promise<{ ms: number; loss: number; kl: number }> => {
+  // asTrainer: the trainer's way; else the previous way (the anchor).
+  const run = async (asTrainer: boolean): Promise<{ ms: number; loss: number }> => {
     const t0 = performance.now();
-    const ref = await sequenceLogprobs(ops, s.model, trainer ? base : base.map(({ mask: _m, ...x }) => x), { entropy: false });
+    const ref = await sequenceLogprobs(ops, s.model, asTrainer ? base : base.map(({ mask: _m, ...x }) => x), { entropy: false });
     let seqs: UpdateSequence[] = base.map((x, i) => ({ ...x, refLogprobs: ref.logprobs[i] }));
-    if (!trainer) {
+    if (!asTrainer) {
       const old = await sequenceLogprobs(ops, policy, seqs, { entropy: false });
       seqs = seqs.map((x, i) => ({ ...x, oldLogprobs: old.logprobs[i] }));
     }
     const r = await grpoUpdate(ops, policy, opt, seqs, DEFAULT_GRPO);
-    return { ms: performance.now() - t0, loss: r.loss, kl: r.kl };
+    return { ms: performance.now() - t0, loss: r.loss };
   };
   try {
     const ours: number[] = [];

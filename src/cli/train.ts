@@ -40,7 +40,6 @@ export const SHIPPED_CHECKPOINT = 'public/policy/model.safetensors';
 
 export const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
-
 /** The world of --world DIR, else the one the model size trains on by default (built in memory, seed 0). */
 export function loadWorldFor(dir: string | undefined, model: ScheduleName | 'base'): WorldAssets & { source: string } {
   if (dir) {
