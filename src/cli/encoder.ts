@@ -41,13 +41,12 @@ export async function encoder(args: string[]): Promise<number> {
   return fail(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
 }
 
-
 async function train(args: string[]): Promise<number> {
   const out = option(args, 'out');
   if (!out) return fail('train needs --out DIR');
   const preset = (option(args, 'preset') ?? 'small') as EncoderPreset;
   if (!(preset in ENCODER_PRESETS)) return fail(`--preset must be one of ${Object.keys(ENCODER_PRESETS).join(', ')}, got "${preset}"`);
-  const seed = integerOption(args, 'seed', undefined, 0) ?? 0;
+  const seed = integerOption(args, 'seed', 0);
   if (seed > 0xffffffff) return fail(`--seed must be at most 4294967295, got ${seed}`);
   const steps = integerOption(args, 'steps', undefined, 1);
   const batchSize = integerOption(args, 'batch', undefined, 2);

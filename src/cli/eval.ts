@@ -32,7 +32,6 @@ export const EVAL_USAGE = [
   `  defaults: --checkpoint ${SHIPPED_POLICY_DIR}/${POLICY_FILE}, the default world built in memory (seed 0), --part dev, --seed 0`,
 ].join('\n');
 
-
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 const log = (m: string): void => void process.stderr.write(`eval: ${m}\n`);
 

@@ -43,7 +43,6 @@ export async function expert(args: string[]): Promise<number> {
   return fail(sub ? `unknown subcommand "${sub}"` : 'missing subcommand');
 }
 
-
 function allQuestions(w: ReturnType<typeof readWorld>): Question[] {
   return SPLITS.flatMap((s) => PARTS.flatMap((p) => w.questions[s][p]));
 }

@@ -83,8 +83,6 @@ export function checkpointToF16(bytes: Uint8Array, source: string): Uint8Array {
   return writeSafetensors(out, f.metadata);
 }
 
-
-
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
 export async function pretrain(args: string[]): Promise<number> {
