@@ -8,6 +8,7 @@
 // (saved runs, the shipped example step) and IndexedDB unchanged. Ids tie numbers to their origin: a trajectory is
 // `traj.id` (question id + group index + revision), a token is (trajectory id, token index), a step is 1-based.
 import type { StepLabel } from '../reward/process.ts';
+import type { LossRole } from './grpo.ts';
 
 export const PHASES = ['rollout', 'judge', 'trim', 'regenerate', 'reward', 'advantage', 'update'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -151,6 +152,8 @@ export interface UpdateStats {
   entropy: number;
   /** Mean k3 KL to the reference. */
   kl: number;
+  /** Token-mean k3 KL per role present (Actor tokens, the Discriminator's and the Trimmer's decision tokens). */
+  klByRole?: Partial<Record<LossRole, number>>;
   gradNorm: number;
   judgeLoss: number | null;
   trimLoss: number | null;
@@ -190,6 +193,8 @@ export interface StepMetrics {
   tokensGenerated: number;
   revisions: number;
   kl: number;
+  /** Token-mean KL per role (absent in runs saved before it was recorded). */
+  klByRole?: Partial<Record<LossRole, number>>;
   entropy: number;
   clipFraction: number;
   policyLoss: number;

@@ -65,6 +65,8 @@ export interface RoleLoss {
   policyLoss: number;
   /** Aggregated klBeta * k3 of the role (before its role weight). */
   klLoss: number;
+  /** Sum of k3 over the role's unmasked tokens (klSum / tokens: the role's token-mean KL to the reference). */
+  klSum: number;
   tokens: number;
   sequences: number;
 }
@@ -219,11 +221,12 @@ export function grpoLoss(seqs: readonly GrpoSequence[], cfg: GrpoConfig): GrpoLo
     klSum += t.klSum;
     const role = s.role ?? 'actor';
     const rw = cfg.roleWeights?.[role] ?? 1;
-    const br = (byRole[role] ??= { policyLoss: 0, klLoss: 0, tokens: 0, sequences: 0 });
+    const br = (byRole[role] ??= { policyLoss: 0, klLoss: 0, klSum: 0, tokens: 0, sequences: 0 });
     // Role losses before the role weight (and before the sequences' own weights' role share).
     const unweighted = rw > 0 ? 1 / rw : 0;
     br.policyLoss += t.policyLoss * unweighted;
     br.klLoss += t.klLoss * unweighted;
+    br.klSum += t.klSum;
     br.tokens += t.tokens;
     br.sequences++;
   });

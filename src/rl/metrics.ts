@@ -15,6 +15,7 @@
 // validity. trajectories = originals + regenerations (generated this step); tokensGenerated = policy tokens
 // sampled (originals and regenerations).
 import type { Phase, StepMetrics } from './events.ts';
+import type { LossRole } from './grpo.ts';
 
 /** Population covariance of two equally long series (0 for fewer than 2 points). */
 export function covariance(x: readonly number[], y: readonly number[]): number {
@@ -64,7 +65,7 @@ export interface StepMetricsInput {
   revisions: readonly RevisionOutcome[];
   finals: readonly FinalOutcome[];
   tokensGenerated: number;
-  update: { kl: number; entropy: number; clipFraction: number; policyLoss: number };
+  update: { kl: number; klByRole?: Partial<Record<LossRole, number>>; entropy: number; clipFraction: number; policyLoss: number };
   seconds: number;
   phaseSeconds: Partial<Record<Phase, number>>;
 }
@@ -119,6 +120,7 @@ export function stepMetrics(x: StepMetricsInput): StepMetrics {
     tokensGenerated: x.tokensGenerated,
     revisions: x.revisions.length,
     kl: x.update.kl,
+    ...(x.update.klByRole ? { klByRole: { ...x.update.klByRole } } : {}),
     entropy: x.update.entropy,
     clipFraction: x.update.clipFraction,
     policyLoss: x.update.policyLoss,

@@ -516,6 +516,7 @@ export class Trainer {
     if (this.decoder && this.decoder.weights === 'int8') await this.decoder.refreshInt8();
     const stats: UpdateStats = {
       policyLoss: r.policyLoss, klLoss: r.klLoss, clipFraction: r.clipFraction, entropy: r.entropy, kl: r.kl, gradNorm: r.gradNorm,
+      klByRole: Object.fromEntries(Object.entries(r.byRole).map(([role, b]) => [role, b.tokens > 0 ? b.klSum / b.tokens : 0])),
       judgeLoss, trimLoss, tokens: r.tokens, lr: this.config.lr,
     };
     return { type: 'phase', step: st.step, phase: 'update', seconds: 0, stats, advantages: st.advantages };

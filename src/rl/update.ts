@@ -300,7 +300,7 @@ export async function grpoGradients(
   };
   for (const s of seqs) {
     const role = s.role ?? 'actor';
-    const br = (res.byRole[role] ??= { policyLoss: 0, klLoss: 0, tokens: 0, sequences: 0 });
+    const br = (res.byRole[role] ??= { policyLoss: 0, klLoss: 0, klSum: 0, tokens: 0, sequences: 0 });
     br.sequences++;
   }
   const lengths = seqs.map((s, i) => (picks[i].length > 0 ? s.ids.length : 0));
@@ -335,6 +335,7 @@ export async function grpoGradients(
         const br = res.byRole[role] as RoleLoss;
         br.policyLoss += rw > 0 ? t.policyLoss / rw : 0;
         br.klLoss += rw > 0 ? t.klLoss / rw : 0;
+        br.klSum += t.klSum;
         br.tokens += t.tokens;
       }
       const tt = ops.tensor(targets, [targets.length]);
@@ -467,9 +468,10 @@ export async function grpoUpdate(
     entropySum += g.entropySum;
     g.tokenLoss.forEach((t, k) => (out.tokenLoss[lo + k] = t));
     for (const [role, r] of Object.entries(g.byRole) as [LossRole, RoleLoss][]) {
-      const br = (out.byRole[role] ??= { policyLoss: 0, klLoss: 0, tokens: 0, sequences: 0 });
+      const br = (out.byRole[role] ??= { policyLoss: 0, klLoss: 0, klSum: 0, tokens: 0, sequences: 0 });
       br.policyLoss += r.policyLoss;
       br.klLoss += r.klLoss;
+      br.klSum += r.klSum;
       br.tokens += r.tokens;
       br.sequences += r.sequences;
       roleCount[role] = (roleCount[role] ?? 0) + 1;

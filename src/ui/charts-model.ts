@@ -19,6 +19,8 @@ const C = ['#2166ac', '#b2182b', '#1b7837', '#8a5a00', '#762a83', '#35978f', '#5
 
 export function chartSpecs(metrics: readonly StepMetrics[]): ChartSpec[] {
   const splits = [...new Set(metrics.flatMap((m) => Object.keys(m.devEm ?? {})))].sort();
+  // The refiner's decision tokens get their own KL series once a step has trained them (search-r2 and its variants).
+  const decisionRoles = (['judge', 'trim'] as const).filter((r) => metrics.some((m) => m.klByRole?.[r] !== undefined));
   return [
     { id: 'reward', title: 'EM and reward (training questions)', hint: 'mean over the final trajectories of each step', series: [
       { label: 'EM', colour: C[0], get: (m) => m.em },
@@ -36,8 +38,9 @@ export function chartSpecs(metrics: readonly StepMetrics[]): ChartSpec[] {
       { label: 'trimming cov', colour: C[1], get: (m) => m.trimCov },
       { label: 'mean gain', colour: C[2], get: (m) => m.meanGain },
     ] },
-    { id: 'opt', title: 'KL and clip fraction', hint: 'k3 KL to the warm-start policy; share of clipped ratios', series: [
+    { id: 'opt', title: 'KL and clip fraction', hint: 'k3 KL to the warm-start policy (all tokens, and the refiner\'s decision tokens); share of clipped ratios', series: [
       { label: 'KL', colour: C[0], get: (m) => m.kl },
+      ...decisionRoles.map((r, i) => ({ label: `KL ${r}`, colour: C[2 + i], get: (m: StepMetrics) => m.klByRole?.[r], dash: true })),
       { label: 'clip fraction', colour: C[1], get: (m) => m.clipFraction },
     ] },
     { id: 'entropy', title: 'Entropy and policy loss', hint: 'nats per policy token', series: [

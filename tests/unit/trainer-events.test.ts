@@ -55,6 +55,12 @@ describe('trainer events', () => {
     const upd = of(rec.events, 'update')[0];
     for (const a of upd.advantages) expect(a.tokenLoss.length).toBe(a.tokenAdvantages.length);
     expect(upd.stats.judgeLoss).not.toBeNull();
+    // KL per role: the Actor's tokens and the Discriminator's decisions, each a mean of non-negative k3; the metrics
+    // carry the same values.
+    const byRole = upd.stats.klByRole ?? {};
+    expect(Object.keys(byRole).sort()).toEqual(expect.arrayContaining(['actor', 'judge']));
+    for (const v of Object.values(byRole)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(rec.metrics.klByRole).toEqual(byRole);
     expect(rec.metrics.revisions).toBe(regens.reduce((a, r) => a + r.regenerations.length, 0));
     expect(rec.metrics.trajectories).toBe(6 + rec.metrics.revisions);
     expect(JSON.parse(JSON.stringify(rec))).toEqual(rec); // plain data
@@ -67,6 +73,7 @@ describe('trainer events', () => {
     expect(of(rec.events, 'regenerate')[0].skipped).toBe(true);
     expect(rec.metrics.refineRate).toBe(0);
     expect(of(rec.events, 'update')[0].stats.judgeLoss).toBeNull();
+    expect(Object.keys(rec.metrics.klByRole ?? {})).toEqual(['actor']);
   });
 });
 

@@ -84,5 +84,11 @@ describe('chart data', () => {
     const dev = specs.find((s) => s.id === 'dev');
     expect(dev?.series.map((s) => s.label)).toEqual(['hotpotqa', 'nq']);
     expect(dev && alignedData([m1, m2], dev)[2]).toEqual([null, 0.4]);
+    // Per-role KL series only where a step recorded them (runs saved before have none).
+    expect(specs.find((s) => s.id === 'opt')?.series.map((s) => s.label)).toEqual(['KL', 'clip fraction']);
+    const m3 = { ...stepFixture({ step: 3 }).metrics, klByRole: { actor: 0.01, judge: 0.2 } };
+    const opt = chartSpecs([m1, m3]).find((s) => s.id === 'opt');
+    expect(opt?.series.map((s) => s.label)).toEqual(['KL', 'KL judge', 'clip fraction']);
+    expect(opt && alignedData([m1, m3], opt)[2]).toEqual([null, 0.2]);
   });
 });
