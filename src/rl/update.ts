@@ -86,6 +86,13 @@ export interface ScoredSeq extends SeqRef {
   mask?: Uint8Array;
 }
 
+/** The response-token indices whose mask entry is 1. */
+function maskPositions(mask: Uint8Array): number[] {
+  const p: number[] = [];
+  for (let j = 0; j < mask.length; j++) if (mask[j]) p.push(j);
+  return p;
+}
+
 /** Micro-batches (microBatches) within groups of equal temperature. */
 function temperatureBatches(seqs: readonly SeqRef[], lengths: readonly number[], fallback: number, batchTokens: number): { temperature: number; group: number[] }[] {
   const temps = seqs.map((s, i) => {
@@ -209,9 +216,7 @@ export async function sequenceLogprobs(
     if (s.mask.length !== n) throw new RangeError(`sequence ${i}: mask has ${s.mask.length} entries for ${n} response tokens`);
     logprobs[i].fill(NaN);
     entropy[i].fill(NaN);
-    const p: number[] = [];
-    for (let j = 0; j < n; j++) if (s.mask[j]) p.push(j);
-    return p;
+    return maskPositions(s.mask);
   });
   // Sequences with nothing to score need no forward.
   const lengths = seqs.map((s, i) => (picksOf[i].length > 0 ? s.ids.length : 0));
@@ -289,11 +294,7 @@ export async function grpoGradients(
   validateUpdate(seqs, model.config.context);
   const withEntropy = opts.entropy ?? true;
   const w = aggregationWeights(seqs, cfg);
-  const picks = seqs.map((s) => {
-    const p: number[] = [];
-    for (let j = 0; j < s.mask.length; j++) if (s.mask[j]) p.push(j);
-    return p;
-  });
+  const picks = seqs.map((s) => maskPositions(s.mask));
   const res: GradientResult = {
     loss: 0, policyLoss: 0, klLoss: 0, clipped: 0, tokens: 0, klSum: 0, entropySum: 0,
     tokenLoss: seqs.map((s) => new Float32Array(s.mask.length)), byRole: {},
