@@ -131,6 +131,13 @@ interface Setup {
   model: Transformer;
 }
 
+/** The benchmarked policy: the --checkpoint (bound to this world and tokenizer), else random weights (seed 1). */
+async function benchPolicy(backend: Backend, o: Args, tok: PolicyTokenizer, corpus: readonly CorpusRecord[]): Promise<Transformer> {
+  if (!o.checkpoint) return createPolicy(backend.ops, o.preset, tok.size, 1);
+  const { readFileSync } = (await import(/* @vite-ignore */ 'node:fs')) as typeof import('node:fs');
+  return loadPolicy(backend.ops, readFileSync(o.checkpoint), o.checkpoint, { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } }).model;
+}
+
 async function setup(o: Args): Promise<Setup> {
   const backend = await createBackend(o.backend, o.threads ? { threads: o.threads } : {});
   let corpus: CorpusRecord[];
@@ -156,11 +163,7 @@ async function setup(o: Args): Promise<Setup> {
   const half = Math.ceil(o.questions / 2);
   const picked = [...nq.slice(0, half), ...multi.slice(0, o.questions - half)];
   const questions = picked.map((q) => ({ id: q.id, question: q.question }));
-  let model: Transformer;
-  if (o.checkpoint) {
-    const { readFileSync } = (await import(/* @vite-ignore */ 'node:fs')) as typeof import('node:fs');
-    model = loadPolicy(backend.ops, readFileSync(o.checkpoint), o.checkpoint, { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } }).model;
-  } else model = createPolicy(backend.ops, o.preset, tok.size, 1);
+  const model = await benchPolicy(backend, o, tok, corpus);
   log(`${backend.info.adapter}; policy ${o.checkpoint ?? `${o.preset} (random weights)`}: ${model.parameterCount} parameters, vocab ${tok.size}`);
   return { backend, tok, corpus, retriever: bm25PassageRetriever(corpus), questions, model };
 }
@@ -529,11 +532,7 @@ async function grpoUpdateCase(s: Setup, o: Args): Promise<BenchLine> {
   const { rollouts } = await timedRollout(s, o, B, 'fp32', 1);
   // The policy starts as a copy of the reference (as in training); lr 0 keeps the weights fixed, so every update of
   // either side does the same arithmetic and the two sides' losses must agree.
-  let policy: Transformer;
-  if (o.checkpoint) {
-    const { readFileSync } = (await import(/* @vite-ignore */ 'node:fs')) as typeof import('node:fs');
-    policy = loadPolicy(ops, readFileSync(o.checkpoint), o.checkpoint, { expect: { tokenizerHash: s.tok.hash, worldHash: worldHash(s.corpus) } }).model;
-  } else policy = createPolicy(ops, o.preset, s.tok.size, 1);
+  const policy = await benchPolicy(s.backend, o, s.tok, s.corpus);
   const opt = new AdamW(ops, policy.params, { lr: 0 });
   const rng = new Rng(4);
   const base = rollouts.map((r) => {
