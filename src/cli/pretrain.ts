@@ -103,8 +103,7 @@ async function run(args: string[]): Promise<number> {
   const seed = integerOption(args, 'seed', 0);
   const minutes = option(args, 'minutes') !== undefined ? positiveNumberOption(args, 'minutes', 1) : undefined;
   if (minutes !== undefined && option(args, 'steps') !== undefined) throw new Error('give --steps or --minutes, not both');
-  const steps = integerOption(args, 'steps', minutes !== undefined ? 1_000_000 : 200);
-  if (steps < 1) throw new Error('--steps must be >= 1');
+  const steps = integerOption(args, 'steps', minutes !== undefined ? 1_000_000 : 200, 1);
   const maxQuestions = integerOption(args, 'questions', Number.MAX_SAFE_INTEGER);
   const lr = positiveNumberOption(args, 'lr', 2e-3);
   const tokenBudget = integerOption(args, 'token-budget', 4096);
@@ -138,8 +137,7 @@ async function run(args: string[]): Promise<number> {
   if (daggerAt !== undefined && minutes !== undefined) throw new Error('--dagger needs --steps (its step is a share of them), not --minutes');
   const daggerShare = positiveNumberOption(args, 'dagger-share', 0.5);
   if (!(daggerShare <= 1)) throw new Error(`--dagger-share must be a share in (0, 1], got ${daggerShare}`);
-  const daggerQuestions = integerOption(args, 'dagger-questions', 2000);
-  if (daggerQuestions < 1) throw new Error('--dagger-questions must be >= 1');
+  const daggerQuestions = integerOption(args, 'dagger-questions', 2000, 1);
   if (daggerAt === undefined && (option(args, 'dagger-share') !== undefined || option(args, 'dagger-questions') !== undefined)) throw new Error('--dagger-share and --dagger-questions need --dagger AT');
   const daggerSteps = daggerAt?.map((at) => Math.max(1, Math.round(at * steps)));
   if (daggerSteps && new Set(daggerSteps).size !== daggerSteps.length) throw new Error(`--dagger ${daggerArg}: two rounds fall on the same step of ${steps}`);
