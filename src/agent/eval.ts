@@ -29,6 +29,10 @@ export interface ActorEvalOptions {
   slots?: number;
   /** Decoder weights (default 'fp32': the cpu backend has no WASM int8 kernel yet). */
   weights?: 'fp32' | 'int8';
+  /** Sampling temperature (default 0: greedy, as the paper evaluates); above 0 the rollouts are sampled from `seed`. */
+  temperature?: number;
+  /** Nucleus mass when sampling (default 1: the whole distribution). */
+  topP?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -89,7 +93,8 @@ export async function evaluateActor(
     const out = await rollout(dec, tokenizer, retriever, questions.map((q) => ({ id: q.id, question: q.question })), {
       groupSize: 1,
       seed: opts.seed ?? 0,
-      temperature: 0,
+      temperature: opts.temperature ?? 0,
+      ...(opts.topP !== undefined ? { topP: opts.topP } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
     rolls = out.rollouts;

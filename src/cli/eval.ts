@@ -20,8 +20,8 @@ import { integerOption, option } from './args.ts';
 import { loadWorldOrDefault, POLICY_FILE, SHIPPED_POLICY_DIR } from './pretrain.ts';
 
 export const EVAL_USAGE = [
-  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test|train] [--limit N] [--seed N] [--no-retrieval] [--slots N] [--show N]',
-  '    greedy rollouts (temperature 0) over BM25 top-3; last stdout line {split, em, f1, format_valid, searches, n, ...}',
+  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test|train] [--limit N] [--seed N] [--no-retrieval] [--slots N] [--show N] [--temperature T [--top-p P]]',
+  '    greedy rollouts (temperature 0) over BM25 top-3 (--temperature T > 0: sampled from --seed, nucleus --top-p); last stdout line {split, em, f1, format_valid, searches, n, ...}',
   '    (--split all: a table on stderr and one JSON object with every split). --no-retrieval: every search returns no',
   '    passage (the no-retrieval baseline). format_valid: well-formed tags with one final answer, no invalid action,',
   '    not truncated.',
@@ -68,6 +68,16 @@ async function setup(args: string[]): Promise<Setup> {
   return { world, tok, checkpoint, loaded, backend };
 }
 
+/** A number in [0, max] (or (0, max] with `positive`), or `dflt` when absent; the error names the range. */
+function boundedNumberOption(args: string[], name: string, dflt: number, max: number, positive: boolean): number {
+  const t = option(args, name);
+  if (t === undefined) return dflt;
+  const n = Number(t);
+  if (t.trim() === '' || !Number.isFinite(n) || (positive ? n <= 0 : n < 0) || n > max)
+    throw new Error(`--${name} must be a number in ${positive ? '(' : '['}0, ${max === Number.POSITIVE_INFINITY ? 'inf)' : `${max}]`}, got "${t}"`);
+  return n;
+}
+
 async function actor(args: string[]): Promise<number> {
   const splitArg = option(args, 'split');
   if (!splitArg) throw new Error('--split S|all is required');
@@ -80,6 +90,9 @@ async function actor(args: string[]): Promise<number> {
   const slots = integerOption(args, 'slots', 16);
   const noRet = args.includes('--no-retrieval');
   const show = integerOption(args, 'show', 0);
+  const temperature = boundedNumberOption(args, 'temperature', 0, Number.POSITIVE_INFINITY, false);
+  const topP = boundedNumberOption(args, 'top-p', 1, 1, true);
+  if (option(args, 'top-p') !== undefined && temperature === 0) throw new Error('--top-p needs --temperature T > 0 (greedy decoding has no nucleus)');
   const s = await setup(args);
   const retriever = noRet ? noRetrieval() : bm25PassageRetriever(s.world.corpus);
   const results: Record<string, Record<string, unknown>> = {};
@@ -93,6 +106,7 @@ async function actor(args: string[]): Promise<number> {
       const { result, rows: shown } = await evaluateActor(s.loaded.model, s.tok, retriever, qs, {
         seed,
         slots,
+        ...(temperature > 0 ? { temperature, topP } : {}),
         onProgress: (d, n) => log(`${split}/${part}: ${d}/${n}`),
       });
       const row = {
@@ -120,7 +134,7 @@ async function actor(args: string[]): Promise<number> {
     s.backend.dispose();
   }
   if (splits.length === 1 && results[splits[0]]) {
-    console.log(JSON.stringify({ ...results[splits[0]], seed, checkpoint: s.checkpoint }));
+    console.log(JSON.stringify({ ...results[splits[0]], seed, temperature, checkpoint: s.checkpoint }));
     return 0;
   }
   const rows = Object.values(results);
@@ -130,7 +144,7 @@ async function actor(args: string[]): Promise<number> {
   const average = { em: avg('em'), f1: avg('f1'), format_valid: avg('format_valid'), searches: avg('searches') };
   lines.push(['average', '', average.em, average.f1, average.format_valid, average.searches, '', ''].join('\t'));
   process.stderr.write(`${lines.join('\n')}\n`);
-  console.log(JSON.stringify({ part, retrieval: noRet ? 'none' : 'bm25', seed, checkpoint: s.checkpoint, splits: results, average }));
+  console.log(JSON.stringify({ part, retrieval: noRet ? 'none' : 'bm25', seed, temperature, checkpoint: s.checkpoint, splits: results, average }));
   return 0;
 }
 

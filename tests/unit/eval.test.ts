@@ -132,11 +132,31 @@ describe('actor metrics', () => {
     }
   });
 
+  it('sampled rollouts (temperature > 0) are reproducible by seed and differ from greedy', async () => {
+    const model = createPolicy(be.ops, 'tiny', tok.size, 3);
+    try {
+      const qs = world.questions.hotpotqa.dev.slice(0, 3);
+      const ret = bm25PassageRetriever(corpus);
+      const greedy = await evaluateActor(model, tok, ret, qs, { slots: 3 });
+      const a = await evaluateActor(model, tok, ret, qs, { slots: 3, temperature: 1, seed: 5 });
+      const b = await evaluateActor(model, tok, ret, qs, { slots: 2, temperature: 1, seed: 5 });
+      const c = await evaluateActor(model, tok, ret, qs, { slots: 3, temperature: 1, seed: 6 });
+      expect(a.rows.map((r) => r.response)).toEqual(b.rows.map((r) => r.response));
+      // An untrained tiny policy's distribution is nearly flat: another seed or greedy decoding writes other tokens.
+      expect(c.rows.map((r) => r.response)).not.toEqual(a.rows.map((r) => r.response));
+      expect(greedy.rows.map((r) => r.response)).not.toEqual(a.rows.map((r) => r.response));
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('cli eval prints {split, em, f1, format_valid, searches, n} for a split and every split for --split all', async () => {
     const out = temp.make('eval-ckpt-');
     const logs: string[] = [];
     const spyLog = vi.spyOn(console, 'log').mockImplementation((m: unknown) => void logs.push(String(m)));
     const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const errors: string[] = [];
+    const spyConsoleErr = vi.spyOn(console, 'error').mockImplementation((m: unknown) => void errors.push(String(m)));
     try {
       expect(await pretrain(['--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '8', '--warmup', '1', '--out', out])).toBe(0);
       const ckpt = join(out, 'model.safetensors');
@@ -160,9 +180,20 @@ describe('actor metrics', () => {
       // A bad split or part is refused.
       expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nope'])).toBe(1);
       expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--part', 'validation'])).toBe(1);
+      // --temperature T samples (reported in the JSON); out-of-range sampling options are refused with their range.
+      expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--limit', '1', '--temperature', '0.7', '--top-p', '0.9'])).toBe(0);
+      expect(JSON.parse(logs[logs.length - 1])).toMatchObject({ split: 'nq', n: 1, temperature: 0.7 });
+      const errs = (): string => errors.join('\n');
+      expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--temperature', '-1'])).toBe(1);
+      expect(errs()).toContain('--temperature must be a number in [0, inf), got "-1"');
+      expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--temperature', '1', '--top-p', '1.5'])).toBe(1);
+      expect(errs()).toContain('--top-p must be a number in (0, 1], got "1.5"');
+      expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--top-p', '0.5'])).toBe(1);
+      expect(errs()).toContain('--top-p needs --temperature T > 0');
     } finally {
       spyLog.mockRestore();
       spyErr.mockRestore();
+      spyConsoleErr.mockRestore();
     }
   });
 });
