@@ -32,7 +32,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--tag-weight W] [--copy P [--copy-prefixes] [--copy-names fresh|world]] [--positions normal|sinusoidal] [--shift S] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--tag-weight W] [--copy P [--copy-prefixes] [--copy-names fresh|world]] [--positions normal|sinusoidal] [--shift S] [--frozen-embeddings] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -44,7 +44,9 @@ export const PRETRAIN_USAGE = [
   '  counterfactual facts in plausible text) instead of fresh words and letter strings;',
   '  --positions sinusoidal starts the position embeddings at the sin/cos table (refused with --init). --shift S (0..4): the',
   '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
-  '  2 for small and base, 0 for tiny). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
+  '  2 for small and base, 0 for tiny). --frozen-embeddings keeps the token embedding at its random initialization, in',
+  '  this run and in GRPO from its checkpoint (TransformerConfig.frozenEmbeddings; refused with --init, which keeps the',
+  '  checkpoint\'s). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
   '  (temperature 1) on --dagger-questions training questions (default 2000) and train on the expert\'s continuation',
   '  from the states it reached (src/agent/dagger.ts) for --dagger-share of the Actor draws (default 0.5); several',
   '  ascending shares (0.5,0.8) run a round at each, every round\'s examples added to the earlier ones. --mix A,J,T,C:',
@@ -131,7 +133,10 @@ async function run(args: string[]): Promise<number> {
   const shift = integerOption(args, 'shift', presetShift);
   if (shift > MAX_SHIFT) throw new Error(`--shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
   const { shift: _preset, ...unshifted } = POLICY_PRESETS[preset];
-  const shape: PolicyShape = shift > 0 ? { ...unshifted, shift } : unshifted;
+  const frozenEmbeddings = args.includes('--frozen-embeddings');
+  if (frozenEmbeddings && option(args, 'init') !== undefined)
+    throw new Error('--frozen-embeddings sets how a fresh policy is built; with --init the checkpoint\'s config decides (drop one of them)');
+  const shape: PolicyShape = { ...(shift > 0 ? { ...unshifted, shift } : unshifted), ...(frozenEmbeddings ? { frozenEmbeddings } : {}) };
   const daggerArg = option(args, 'dagger');
   const daggerAt = daggerArg !== undefined ? parseDagger(daggerArg) : undefined;
   if (daggerAt !== undefined && minutes !== undefined) throw new Error('--dagger needs --steps (its step is a share of them), not --minutes');
@@ -244,6 +249,7 @@ async function run(args: string[]): Promise<number> {
   if (!f32) bytes = checkpointToF16(bytes, join(out, POLICY_FILE));
   writeFileSync(join(out, POLICY_FILE), bytes);
   const parameters = model.parameterCount;
+  const modelFrozen = model.config.frozenEmbeddings === true;
   model.dispose();
   backend.dispose();
 
@@ -251,7 +257,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, tagWeight !== 1 ? `--tag-weight ${tagWeight}` : '', copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', copyNames !== 'fresh' ? `--copy-names ${copyNames}` : '', positions !== 'normal' ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, tagWeight !== 1 ? `--tag-weight ${tagWeight}` : '', copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', copyNames !== 'fresh' ? `--copy-names ${copyNames}` : '', positions !== 'normal' ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', frozenEmbeddings ? '--frozen-embeddings' : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -260,6 +266,7 @@ async function run(args: string[]): Promise<number> {
     dtype: f32 ? 'F32' : 'F16',
     preset,
     shift,
+    frozen_embeddings: modelFrozen,
     parameters,
     vocab: tok.size,
     tokenizer: tok.hash,

@@ -125,9 +125,12 @@ export interface LoadedPolicy {
   metadata: Record<string, string>;
 }
 
-const CONFIG_KEYS: readonly (keyof TransformerConfig)[] = ['vocab', 'dim', 'heads', 'layers', 'context', 'mlpRatio'];
-/** Every config field, the optional token shift included (0 when absent). */
-const configValue = (c: TransformerConfig, k: keyof TransformerConfig | 'shift'): number => (k === 'shift' ? shiftOf(c) : c[k] ?? 0);
+const CONFIG_KEYS = ['vocab', 'dim', 'heads', 'layers', 'context', 'mlpRatio'] as const;
+/**
+ * The config fields a requested config must match, the optional token shift included (0 when absent).
+ * frozenEmbeddings is not one: it changes training, not the function, and a loaded model keeps the file's.
+ */
+const configValue = (c: TransformerConfig, k: (typeof CONFIG_KEYS)[number] | 'shift'): number => (k === 'shift' ? shiftOf(c) : c[k]);
 const COMPARED_KEYS = [...CONFIG_KEYS, 'shift'] as const;
 
 function parseConfig(text: string | undefined, source: string): TransformerConfig {
@@ -150,6 +153,11 @@ function parseConfig(text: string | undefined, source: string): TransformerConfi
     if (!(typeof o.shift === 'number' && Number.isInteger(o.shift) && o.shift >= 0 && o.shift <= MAX_SHIFT))
       throw new PolicyCheckpointError('format', `policy checkpoint ${source}: config.shift is ${JSON.stringify(o.shift)} (expected an integer in 0..${MAX_SHIFT})`);
     if (o.shift > 0) c.shift = o.shift;
+  }
+  if (o.frozenEmbeddings !== undefined) {
+    if (typeof o.frozenEmbeddings !== 'boolean')
+      throw new PolicyCheckpointError('format', `policy checkpoint ${source}: config.frozenEmbeddings is ${JSON.stringify(o.frozenEmbeddings)} (expected true or false)`);
+    if (o.frozenEmbeddings) c.frozenEmbeddings = true;
   }
   return c;
 }

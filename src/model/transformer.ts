@@ -20,10 +20,22 @@ export interface TransformerConfig {
    * copying a name spelled in several tokens needs) without first learning a previous-token head.
    */
   shift?: number;
+  /**
+   * The token embedding stays at its random initialization (normal, std FROZEN_EMBEDDING_STD) and is never trained:
+   * no gradient, no optimizer state, in SFT and in GRPO. Trained, the tied table learns a softmax "never say this"
+   * for every id the training data never emits (all but the training entities' names on an entity-disjoint world),
+   * so a held-out name is nearly impossible to write even when the passage in front of the policy spells it. Frozen,
+   * every id's embedding is drawn from one distribution, and a copy circuit learned on training names reads and
+   * writes a held-out name the same way (public/policy/README.md measures it). Absent: trained as usual.
+   */
+  frozenEmbeddings?: boolean;
 }
 
 /** Largest token shift a config may ask for. */
 export const MAX_SHIFT = 4;
+
+/** Standard deviation of a frozen token embedding (about the per-value RMS a trained 128-wide table reaches). */
+export const FROZEN_EMBEDDING_STD = 0.2;
 
 /** The token shift of a config (0 when absent). */
 export const shiftOf = (c: TransformerConfig): number => c.shift ?? 0;
@@ -73,6 +85,7 @@ export interface Layer {
 }
 
 export class Transformer {
+  /** Every weight, trained or not (the checkpoint's tensors); a frozen one has requiresGrad false and never a gradient. */
   readonly params: Var[] = [];
   readonly tokEmb: Var;
   readonly posEmb: Var;
@@ -101,14 +114,15 @@ export class Transformer {
     if (!(Number.isInteger(shift) && shift >= 0 && shift <= MAX_SHIFT)) throw new Error(`Transformer: shift must be an integer in 0..${MAX_SHIFT}, got ${shift}`);
     const rng = new Rng(seed);
     const tape = new Tape(ops);
-    const mk = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02): Var => {
+    const mk = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02, trained = true): Var => {
       const n = shape.reduce((a, b) => a * b, 1);
       const data = init === 'normal' ? rng.normalArray(n, std) : new Float32Array(n).fill(init === 'ones' ? 1 : 0);
-      const v = tape.param(ops.tensor(data, shape), name);
+      const t = ops.tensor(data, shape);
+      const v = trained ? tape.param(t, name) : tape.input(t, name);
       this.params.push(v);
       return v;
     };
-    this.tokEmb = mk('tok_emb', [vocab, dim], 'normal');
+    this.tokEmb = config.frozenEmbeddings ? mk('tok_emb', [vocab, dim], 'normal', FROZEN_EMBEDDING_STD, false) : mk('tok_emb', [vocab, dim], 'normal');
     this.posEmb = mk('pos_emb', [context, dim], 'normal', 0.01);
     if (init.positions === 'sinusoidal') ops.write(this.posEmb.value, sinusoidalPositions(context, dim, 0.02 * Math.SQRT2));
     for (let s = 1; s <= shift; s++) this.shifts.push(mk(`shift.${s}`, [dim, dim], 'normal'));

@@ -9,8 +9,9 @@ import { type DecodeChunk, KvDecoder, type PickChunk } from '../../src/model/dec
 import {
   createPolicy, loadPolicy, POLICY_PRESETS, PolicyCheckpointError, policyConfig, policyParameterCount, savePolicy, worldHash,
 } from '../../src/model/policy.ts';
-import { writeSafetensors } from '../../src/model/safetensors.ts';
-import { lmLoss, shiftedIds, sinusoidalPositions, Transformer, type TransformerConfig } from '../../src/model/transformer.ts';
+import { readSafetensors, writeSafetensors } from '../../src/model/safetensors.ts';
+import { AdamW } from '../../src/engine/optim.ts';
+import { FROZEN_EMBEDDING_STD, lmLoss, shiftedIds, sinusoidalPositions, Transformer, type TransformerConfig } from '../../src/model/transformer.ts';
 
 const CFG: TransformerConfig = { vocab: 97, dim: 32, heads: 2, layers: 2, context: 48, mlpRatio: 4 };
 /** The same with a token shift of 2 (shift.1, shift.2 initialised normal, so the shifted path matters). */
@@ -171,6 +172,58 @@ describe('token shift', () => {
     }
     for (const p of model.params) if (p.grad) ref.ops.dispose(p.grad);
     model.dispose();
+  });
+});
+
+describe('frozen embeddings', () => {
+  const FROZEN: TransformerConfig = { ...SHIFTED, frozenEmbeddings: true };
+
+  it('draw tok_emb at FROZEN_EMBEDDING_STD and never train it; every other weight trains', async () => {
+    const model = new Transformer(ref.ops, FROZEN, 5);
+    const emb0 = await ref.ops.readF32(model.tokEmb.value);
+    const rms = Math.sqrt(emb0.reduce((a, x) => a + x * x, 0) / emb0.length);
+    expect(Math.abs(rms / FROZEN_EMBEDDING_STD - 1)).toBeLessThan(0.05);
+    expect(model.tokEmb.requiresGrad).toBe(false);
+    // Still a weight of the model (the checkpoint's tensors): same names and count as the trained model.
+    const trained = new Transformer(ref.ops, SHIFTED, 5);
+    expect([...model.paramsByName().keys()]).toEqual([...trained.paramsByName().keys()]);
+    expect(model.parameterCount).toBe(trained.parameterCount);
+    const before = new Map<string, Float32Array>();
+    for (const p of model.params) before.set(p.name, await ref.ops.readF32(p.value));
+    const opt = new AdamW(ref.ops, model.params, { lr: 1e-2, weightDecay: 0.01 });
+    const ids = new Rng(6).intArray(2 * 12, CFG.vocab);
+    for (let step = 0; step < 2; step++) {
+      const tape = new Tape(ref.ops);
+      tape.backward(lmLoss(model, tape, ids, 2, 12));
+      tape.dispose();
+      expect(model.tokEmb.grad).toBeNull();
+      expect(model.params.filter((p) => p !== model.tokEmb).every((p) => p.grad !== null)).toBe(true);
+      opt.update();
+    }
+    for (const p of model.params) {
+      const now = await ref.ops.readF32(p.value);
+      if (p === model.tokEmb) expect(now).toEqual(before.get(p.name));
+      else expect(maxAbsDiff(now, before.get(p.name)!), p.name).toBeGreaterThan(0);
+    }
+    opt.dispose();
+    model.dispose();
+    trained.dispose();
+  });
+
+  it('round-trip through a checkpoint (the loaded model keeps them frozen); a malformed flag is refused', async () => {
+    const binding = { tokenizerHash: 'fnv1a64:aaaa', worldHash: 'fnv1a64:bbbb' };
+    const m = new Transformer(ref.ops, FROZEN, 3);
+    const bytes = await savePolicy(m, binding);
+    const loaded = loadPolicy(ref.ops, bytes, 'mem', { expect: binding, config: SHIFTED });
+    expect(loaded.config).toEqual(FROZEN);
+    expect(loaded.model.tokEmb.requiresGrad).toBe(false);
+    expect(await ref.ops.readF32(loaded.model.tokEmb.value)).toEqual(await ref.ops.readF32(m.tokEmb.value));
+    const file = readSafetensors(bytes, 'mem');
+    const tensors = Object.fromEntries([...file.tensors].map(([k, t]) => [k, { dtype: 'F32' as const, shape: [...t.shape], data: Float32Array.from(t.data as Float32Array) }]));
+    const bad = writeSafetensors(tensors, { ...file.metadata, config: JSON.stringify({ ...FROZEN, frozenEmbeddings: 'yes' }) });
+    expect(() => loadPolicy(ref.ops, bad, 'ck', { expect: binding })).toThrow(/ck: config.frozenEmbeddings is "yes" \(expected true or false\)/);
+    loaded.model.dispose();
+    m.dispose();
   });
 });
 

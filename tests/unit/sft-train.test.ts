@@ -12,7 +12,7 @@ import { formatTagIds } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
 import { createPolicy, loadPolicy, PolicyCheckpointError, worldHash } from '../../src/model/policy.ts';
-import type { Transformer } from '../../src/model/transformer.ts';
+import { Transformer } from '../../src/model/transformer.ts';
 import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
 import { buildWorld } from '../../src/world/build.ts';
@@ -227,6 +227,33 @@ describe('cli pretrain', () => {
     const both = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--shift', '1', '--positions', 'sinusoidal', '--init', join(out, 'model.safetensors'), '--out', out]);
     expect(both.code).not.toBe(0);
     expect(both.err).toMatch(/with --init the position embeddings come from the checkpoint/);
+  });
+
+  it('--frozen-embeddings keeps tok_emb at its initialization through pretrain (config, summary, README); refused with --init', async () => {
+    const out = temp.make('sft-pretrain-frozen-');
+    const args = ['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '3', '--questions', '8', '--warmup', '1', '--seed', '4'];
+    const r = await runCli([...args, '--frozen-embeddings', '--out', out]);
+    expect(r.code).toBe(0);
+    expect((r.last as Record<string, unknown>).frozen_embeddings).toBe(true);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--frozen-embeddings');
+    const loaded = loadPolicy(be.ops, readFileSync(join(out, 'model.safetensors')), 'model.safetensors', { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } });
+    expect(loaded.config.frozenEmbeddings).toBe(true);
+    // The same seed builds the same initial table: the trained checkpoint still holds it (F16 rounding aside).
+    const fresh = new Transformer(be.ops, loaded.config, 4);
+    const want = await be.ops.readF32(fresh.tokEmb.value);
+    const got = await be.ops.readF32(loaded.model.tokEmb.value);
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    expect(worst).toBeLessThan(1e-3);
+    // ... while the other weights moved.
+    const w1 = await be.ops.readF32(loaded.model.paramsByName().get('h0.mlp.w1')!.value);
+    const w1Fresh = await be.ops.readF32(fresh.paramsByName().get('h0.mlp.w1')!.value);
+    expect(w1.some((x, i) => Math.abs(x - w1Fresh[i]) > 1e-3)).toBe(true);
+    fresh.dispose();
+    loaded.model.dispose();
+    const both = await runCli([...args, '--frozen-embeddings', '--init', join(out, 'model.safetensors'), '--out', out]);
+    expect(both.code).not.toBe(0);
+    expect(both.err).toMatch(/--frozen-embeddings sets how a fresh policy is built; with --init the checkpoint's config decides/);
   });
 
   it('--copy P --copy-names world renames that share of the Actor examples with world names; bad combinations are refused', async () => {
