@@ -13,7 +13,7 @@ import { AdamW } from '../engine/optim.ts';
 import { Tape } from '../engine/tape.ts';
 import type { Var } from '../engine/tape.ts';
 import type { Transformer } from '../model/transformer.ts';
-import { makeBatch, type RoleData, type RoleMix, SFT_ROLES, SftSampler, type TokenWeight } from './sft-batch.ts';
+import { makeBatch, type RoleData, type RoleMix, SFT_ROLES, type SamplerOptions, SftSampler, type TokenWeight } from './sft-batch.ts';
 import type { SftExample, SftRole } from './sft-data.ts';
 
 export interface SftTrainOptions {
@@ -42,6 +42,8 @@ export interface SftTrainOptions {
   tagWeight?: TokenWeight;
   /** Pad id (the tokenizer's <pad>). */
   padId: number;
+  /** Tempered group sampling of the actor, judge and trim examples (SftSampler, sft-batch.ts); absent: plain passes. */
+  balance?: SamplerOptions['balance'];
   /**
    * Wall-clock budget: after `calibrationSteps` steps the total is fixed at min(steps, steps that fit in the budget)
    * and the cosine schedule follows it; the result reports the step count that reproduces the run with `steps`.
@@ -99,6 +101,8 @@ export interface SftTrainResult {
   examples: Record<SftRole, number>;
   /** Passes over each role's examples started (1 during the first). */
   passes: Record<SftRole, number>;
+  /** With `balance`: the Actor's groups, their examples and the share of draws each gets (else empty). */
+  groups: { key: string; examples: number; share: number }[];
   /** Examples left out because they are longer than the model's context. */
   droppedTooLong: number;
   /** DAgger recovery, one entry per round run: examples added (after the context filter) and the seconds their rollouts took; null when off. */
@@ -203,6 +207,7 @@ export async function trainSft(model: Transformer, data: RoleData, opts: SftTrai
     mix,
     roundExamples: opts.roundExamples ?? 32,
     tokenBudget: opts.tokenBudget ?? 4096,
+    ...(opts.balance ? { balance: opts.balance } : {}),
   });
   const o = model.ops;
   const decay = new AdamW(o, model.params.filter((p) => !noDecay(p)), { lr, weightDecay: opts.weightDecay ?? 0.01, beta2: 0.98 });
@@ -278,6 +283,7 @@ export async function trainSft(model: Transformer, data: RoleData, opts: SftTrai
     lastRoleLoss,
     examples: { actor: kept.actor.length, judge: kept.judge.length, trim: kept.trim.length, corpus: kept.corpus.length },
     passes: sampler.passes(),
+    groups: sampler.groupShares('actor'),
     droppedTooLong: dropped,
     recovery,
   };

@@ -10,7 +10,7 @@ import { recoveryRound } from '../agent/dagger.ts';
 import { createExpertContext } from '../agent/expert.ts';
 import { corpusRetriever } from '../agent/rollout.ts';
 import { DEFAULT_MIX, trainSft } from '../agent/sft-train.ts';
-import { buildSftData, buildWorldTokenizer } from '../agent/sft-data.ts';
+import { buildSftData, buildWorldTokenizer, type SftExample } from '../agent/sft-data.ts';
 import { createBackend } from '../engine/create.ts';
 import { createPolicy, loadPolicy, policyConfig, type PolicyPresetName, POLICY_PRESET_NAMES, POLICY_PRESETS, type PolicyShape, savePolicy, worldHash } from '../model/policy.ts';
 import { MAX_SHIFT } from '../model/transformer.ts';
@@ -32,7 +32,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--tag-weight W] [--copy P [--copy-prefixes] [--copy-names fresh|world]] [--positions normal|sinusoidal] [--shift S] [--frozen-embeddings] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--tag-weight W] [--copy P [--copy-prefixes] [--copy-names fresh|world]] [--positions normal|sinusoidal] [--shift S] [--frozen-embeddings] [--balance A] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -46,7 +46,9 @@ export const PRETRAIN_USAGE = [
   '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
   '  2 for small and base, 0 for tiny). --frozen-embeddings keeps the token embedding at its random initialization, in',
   '  this run and in GRPO from its checkpoint (TransformerConfig.frozenEmbeddings; refused with --init, which keeps the',
-  '  checkpoint\'s). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
+  '  checkpoint\'s). --balance A (0..1): draw the Actor, judge and trim examples per relation chain of their question',
+  '  with probability ~ count^A (0: every relation alike; default: plain passes over the data, dominated by two relations',
+  '  per split; src/agent/sft-batch.ts). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
   '  (temperature 1) on --dagger-questions training questions (default 2000) and train on the expert\'s continuation',
   '  from the states it reached (src/agent/dagger.ts) for --dagger-share of the Actor draws (default 0.5); several',
   '  ascending shares (0.5,0.8) run a round at each, every round\'s examples added to the earlier ones. --mix A,J,T,C:',
@@ -54,6 +56,25 @@ export const PRETRAIN_USAGE = [
   '  in 512-token chunks, loss on every token; C defaults to 0, none). --tag-weight W: the loss weight of the Actor\'s',
   '  format tags (<think> </think> <search> </search> <answer> </answer>) against its other tokens (default 1).',
 ].join('\n');
+
+/**
+ * Up to `n` items, one per group in turn (groups in key order, each group's items in list order from `offset` on,
+ * wrapping), until `n` are taken or every group is used up.
+ */
+export function roundRobinByGroup<T>(items: readonly T[], groupOf: (x: T) => string, n: number, offset = 0): T[] {
+  const byKey = new Map<string, T[]>();
+  for (const x of items) {
+    const k = groupOf(x);
+    const list = byKey.get(k);
+    if (list) list.push(x);
+    else byKey.set(k, [x]);
+  }
+  const lists = [...byKey.keys()].sort().map((k) => byKey.get(k) ?? []);
+  const out: T[] = [];
+  for (let i = 0; out.length < n && lists.some((l) => i < l.length); i++)
+    for (const l of lists) if (i < l.length && out.length < n) out.push(l[(i + offset) % l.length]);
+  return out;
+}
 
 export interface WorldData {
   /** The directory read, or "default (seed 0, built in memory)". */
@@ -121,6 +142,10 @@ async function run(args: string[]): Promise<number> {
   const copyRate = positiveNumberOption(args, 'copy', 0);
   if (!(copyRate >= 0 && copyRate <= 1)) throw new Error(`--copy must be a share in [0, 1], got ${copyRate}`);
   const copyPrefixes = args.includes('--copy-prefixes');
+  const balanceText = option(args, 'balance');
+  const balanceAlpha = balanceText === undefined ? undefined : Number(balanceText);
+  if (balanceAlpha !== undefined && !(balanceText?.trim() !== '' && Number.isFinite(balanceAlpha) && balanceAlpha >= 0 && balanceAlpha <= 1))
+    throw new Error(`--balance must be a number in [0, 1], got "${balanceText}"`);
   const copyNames = option(args, 'copy-names') ?? 'fresh';
   if (copyNames !== 'fresh' && copyNames !== 'world') throw new Error(`--copy-names must be fresh or world, got "${copyNames}"`);
   if (copyNames === 'world' && !(copyRate > 0)) throw new Error('--copy-names world needs --copy P with P > 0');
@@ -157,6 +182,8 @@ async function run(args: string[]): Promise<number> {
   for (let i = 0; train.length < maxQuestions && lists.some((l) => i < l.length); i++)
     for (const l of lists) if (i < l.length && train.length < maxQuestions) train.push(l[i]);
   log(`world ${world.source}: ${world.corpus.length} passages, ${train.length} training questions; vocabulary ${tok.size} ids`);
+  // A question's group for --balance: its split and relation chain (e.g. "hotpotqa:located_in/capital").
+  const relationChain = new Map(TRAINING_SPLITS.flatMap((s) => world.questions[s].train.map((q) => [q.id, `${s}:${q.relations.join('/')}`] as const)));
 
   const ts = performance.now();
   const bm25 = createBm25Retriever(world.corpus);
@@ -203,9 +230,14 @@ async function run(args: string[]): Promise<number> {
           share: daggerShare,
           build: async (round: number) => {
             // An even spread over the training questions (both splits interleaved, as `train` is); each round
-            // starts the spread one question further on and samples with its own stream.
+            // starts the spread one question further on and samples with its own stream. With --balance: round-robin
+            // over the relation chains instead (each chain's questions from the round's offset on), so the recovery
+            // examples cover the rare relations as the balanced draws do.
             const stride = Math.max(1, Math.floor(train.length / daggerQuestions));
-            const qs = train.filter((_, i) => i % stride === round % stride).slice(0, daggerQuestions);
+            const qs =
+              balanceAlpha !== undefined
+                ? roundRobinByGroup(train, (q) => relationChain.get(q.id) ?? '?', daggerQuestions, round)
+                : train.filter((_, i) => i % stride === round % stride).slice(0, daggerQuestions);
             log(`dagger round ${round + 1}/${daggerSteps.length}: rolling out the policy on ${qs.length} training questions`);
             const r = await recoveryRound(model, tok, corpusRetriever(bm25, world.corpus), ctx, qs, {
               seed: round === 0 ? seed : streamSeed(seed, `pretrain:dagger-round:${round}`),
@@ -226,6 +258,7 @@ async function run(args: string[]): Promise<number> {
     mix,
     padId: tok.special.pad,
     decisionWeight,
+    ...(balanceAlpha !== undefined ? { balance: { alpha: balanceAlpha, groupOf: (x: SftExample) => relationChain.get(x.questionId) ?? '?' } } : {}),
     ...(tagWeight !== 1 ? { tagWeight: { ids: formatTagIds(tok), weight: tagWeight } } : {}),
     ...(minutes !== undefined ? { budgetSeconds: minutes * 60 } : {}),
     ...(stopAfter !== undefined ? { stopAfter } : {}),
@@ -257,7 +290,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, tagWeight !== 1 ? `--tag-weight ${tagWeight}` : '', copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', copyNames !== 'fresh' ? `--copy-names ${copyNames}` : '', positions !== 'normal' ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', frozenEmbeddings ? '--frozen-embeddings' : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, tagWeight !== 1 ? `--tag-weight ${tagWeight}` : '', copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', copyNames !== 'fresh' ? `--copy-names ${copyNames}` : '', positions !== 'normal' ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', frozenEmbeddings ? '--frozen-embeddings' : '', balanceAlpha !== undefined ? `--balance ${balanceAlpha}` : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -285,6 +318,7 @@ async function run(args: string[]): Promise<number> {
     last_role_loss: roundRoles(result.lastRoleLoss),
     examples: result.examples,
     passes: result.passes,
+    ...(balanceAlpha !== undefined ? { balance: { alpha: balanceAlpha, actor_groups: result.groups.map((g) => ({ ...g, share: r4(g.share) })) } } : {}),
     dropped_too_long: result.droppedTooLong,
     tag_weight: tagWeight,
     dagger: result.recovery

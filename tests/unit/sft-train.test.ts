@@ -8,7 +8,7 @@ import { createExpertContext } from '../../src/agent/expert.ts';
 import { lossPositions, makeBatch, roleCounts, SftSampler } from '../../src/agent/sft-batch.ts';
 import { buildSftData, buildWorldTokenizer, type SftData, type SftExample } from '../../src/agent/sft-data.ts';
 import { lrAt, sftLossAndGrad, trainSft } from '../../src/agent/sft-train.ts';
-import { formatTagIds } from '../../src/cli/pretrain.ts';
+import { formatTagIds, roundRobinByGroup } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
 import { createPolicy, loadPolicy, PolicyCheckpointError, worldHash } from '../../src/model/policy.ts';
@@ -108,6 +108,65 @@ describe('batching', () => {
       expect(a.length === 1 || a.length * t <= 1024).toBe(true);
     }
     expect(differs).toBe(true);
+  });
+
+  it('balance: groups drawn with probability ~ count^alpha, each group in seeded passes; alpha outside [0, 1] refused', () => {
+    // 90 Actor examples of group "big", 10 of "small" (made-up ids; the sampler only reads role, questionId, ids).
+    const mkEx = (g: string, i: number): SftExample => ({
+      role: 'actor', questionId: `${g}-${i}`, ids: Int32Array.from([1, 2, 3]), mask: Uint8Array.from([0, 1, 1]), promptLength: 1,
+      target: null, label: 'good', correct: true, cut: null,
+    });
+    const actor = [...Array.from({ length: 90 }, (_, i) => mkEx('big', i)), ...Array.from({ length: 10 }, (_, i) => mkEx('small', i))];
+    const groupOf = (x: SftExample): string => x.questionId.split('-')[0];
+    const sampler = (alpha: number, seed = 1): SftSampler =>
+      new SftSampler({ actor, judge: [], trim: [] }, { seed, mix: { actor: 1, judge: 0, trim: 0 }, roundExamples: 20, tokenBudget: 4096, balance: { groupOf, alpha } });
+    const draws = (sm: SftSampler, n: number): SftExample[] => {
+      const out: SftExample[] = [];
+      while (out.length < n) out.push(...sm.next());
+      return out.slice(0, n);
+    };
+    expect(sampler(0).groupShares('actor')).toEqual([{ key: 'big', examples: 90, share: 0.5 }, { key: 'small', examples: 10, share: 0.5 }]);
+    const one = sampler(1).groupShares('actor');
+    expect(one[0].share).toBeCloseTo(0.9, 12);
+    expect(one[1].share).toBeCloseTo(0.1, 12);
+    // alpha 0.5: 90^0.5 : 10^0.5 = 3 : 1.
+    expect(sampler(0.5).groupShares('actor')[1].share).toBeCloseTo(0.25, 12);
+    const small = (xs: SftExample[]): number => xs.filter((x) => groupOf(x) === 'small').length / xs.length;
+    expect(small(draws(sampler(0), 4000))).toBeGreaterThan(0.46);
+    expect(small(draws(sampler(0), 4000))).toBeLessThan(0.54);
+    expect(small(draws(sampler(1), 4000))).toBeLessThan(0.13);
+    // A group's examples come in passes: over whole rounds each small example is drawn k or k + 1 times.
+    const counts = new Map<string, number>();
+    for (const x of draws(sampler(0), 2000)) if (groupOf(x) === 'small') counts.set(x.questionId, (counts.get(x.questionId) ?? 0) + 1);
+    expect(counts.size).toBe(10);
+    expect(Math.max(...counts.values()) - Math.min(...counts.values())).toBeLessThanOrEqual(1);
+    // Seeded: the same seed draws the same examples, another seed others.
+    const ids = (sm: SftSampler): string => draws(sm, 60).map((x) => x.questionId).join(',');
+    expect(ids(sampler(0, 7))).toBe(ids(sampler(0, 7)));
+    expect(ids(sampler(0, 7))).not.toBe(ids(sampler(0, 8)));
+    // 4000 draws from 100 examples: 40 passes.
+    const sm = sampler(0);
+    draws(sm, 4000);
+    expect(sm.passes().actor).toBe(40);
+    // No balance: no groups.
+    expect(new SftSampler({ actor, judge: [], trim: [] }, { seed: 1, mix: { actor: 1, judge: 0, trim: 0 }, roundExamples: 20, tokenBudget: 4096 }).groupShares('actor')).toEqual([]);
+    expect(() => sampler(1.5)).toThrow(/balance alpha must be in \[0, 1\], got 1.5/);
+    // DAgger recovery examples (addActorExtra) are balanced the same way: 18 of "big", 2 of "small", half each.
+    const ex = sampler(0);
+    ex.addActorExtra([...Array.from({ length: 18 }, (_, i) => mkEx('big', 100 + i)), ...Array.from({ length: 2 }, (_, i) => mkEx('small', 100 + i))], 1);
+    const extra = draws(ex, 2000);
+    expect(extra.every((x) => Number(x.questionId.split('-')[1]) >= 100)).toBe(true);
+    expect(small(extra)).toBeGreaterThan(0.45);
+    expect(small(extra)).toBeLessThan(0.55);
+  });
+
+  it('roundRobinByGroup takes one item per group in turn from an offset, up to n', () => {
+    const items = ['a0', 'b0', 'a1', 'a2', 'b1', 'a3', 'a4'];
+    const g = (x: string): string => x[0];
+    expect(roundRobinByGroup(items, g, 5)).toEqual(['a0', 'b0', 'a1', 'b1', 'a2']);
+    expect(roundRobinByGroup(items, g, 5, 1)).toEqual(['a1', 'b1', 'a2', 'b0', 'a3']);
+    expect(roundRobinByGroup(items, g, 100).sort()).toEqual([...items].sort());
+    expect(roundRobinByGroup([], g, 3)).toEqual([]);
   });
 
   it('learning rate: linear warmup, cosine down to the floor', () => {
@@ -254,6 +313,26 @@ describe('cli pretrain', () => {
     const both = await runCli([...args, '--frozen-embeddings', '--init', join(out, 'model.safetensors'), '--out', out]);
     expect(both.code).not.toBe(0);
     expect(both.err).toMatch(/--frozen-embeddings sets how a fresh policy is built; with --init the checkpoint's config decides/);
+  });
+
+  it('--balance A draws the examples per relation chain (groups and shares in the summary, README command); bad values refused', async () => {
+    const out = temp.make('sft-pretrain-balance-');
+    const r = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '24', '--warmup', '1', '--balance', '0', '--out', out]);
+    expect(r.code).toBe(0);
+    const b = (r.last as { balance: { alpha: number; actor_groups: { key: string; examples: number; share: number }[] } }).balance;
+    expect(b.alpha).toBe(0);
+    expect(b.actor_groups.length).toBeGreaterThan(1);
+    for (const g of b.actor_groups) {
+      expect(g.key).toMatch(/^(nq|hotpotqa):[a-z_]+(\/[a-z_]+)*$/);
+      expect(g.share).toBeCloseTo(1 / b.actor_groups.length, 3);
+    }
+    expect(b.actor_groups.reduce((a, g) => a + g.examples, 0)).toBe((r.last as { examples: { actor: number } }).examples.actor);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--balance 0');
+    for (const bad of ['1.5', '-0.1', 'x']) {
+      const e = await runCli(['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--balance', bad, '--out', out]);
+      expect(e.code).not.toBe(0);
+      expect(e.err).toContain(`--balance must be a number in [0, 1], got "${bad}"`);
+    }
   });
 
   it('--copy P --copy-names world renames that share of the Actor examples with world names; bad combinations are refused', async () => {
