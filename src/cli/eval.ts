@@ -6,7 +6,7 @@
 // Defaults: the shipped checkpoint (public/policy/model.safetensors) and the default world (built in memory, seed 0).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateActor, evaluateRefiner, noRetrieval } from '../agent/eval.ts';
+import { type ActorEvalRow, evaluateActor, evaluateRefiner, noRetrieval } from '../agent/eval.ts';
 import { createExpertContext } from '../agent/expert.ts';
 import { bm25PassageRetriever } from '../agent/rollout.ts';
 import { buildSftData, buildWorldTokenizer, type SftExample } from '../agent/sft-data.ts';
@@ -20,11 +20,12 @@ import { integerOption, option } from './args.ts';
 import { loadWorldOrDefault, POLICY_FILE, SHIPPED_POLICY_DIR } from './pretrain.ts';
 
 export const EVAL_USAGE = [
-  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test|train] [--limit N] [--seed N] [--no-retrieval] [--slots N] [--show N] [--temperature T [--top-p P]]',
+  'eval [--checkpoint PATH] [--world DIR] --split S|all [--part dev|test|train] [--limit N] [--seed N] [--no-retrieval] [--slots N] [--show N] [--temperature T [--top-p P]] [--by-relation]',
   '    greedy rollouts (temperature 0) over BM25 top-3 (--temperature T > 0: sampled from --seed, nucleus --top-p); last stdout line {split, em, f1, format_valid, searches, n, ...}',
   '    (--split all: a table on stderr and one JSON object with every split). --no-retrieval: every search returns no',
   '    passage (the no-retrieval baseline). format_valid: well-formed tags with one final answer, no invalid action,',
-  '    not truncated.',
+  '    not truncated. --by-relation adds each split\'s EM and format validity per relation chain of its questions',
+  '    (by_relation in the JSON and a table on stderr).',
   '  eval refiner [--checkpoint PATH] [--world DIR] [--limit N] [--seed N]',
   '    Discriminator accuracy (alpha = P(<accept>) / (P(<accept>) + P(<reject>)) after the judge prompt, accept when',
   '    alpha >= 0.5) and Trimmer exact-cut accuracy (argmax over the valid <cut_k>) on held-out labelled trajectories:',
@@ -68,6 +69,20 @@ async function setup(args: string[]): Promise<Setup> {
   return { world, tok, checkpoint, loaded, backend };
 }
 
+/** EM and format validity per relation chain ("located_in/capital") of the questions, chains in first-seen order. */
+export function relationBreakdown(qs: readonly Question[], rows: readonly ActorEvalRow[]): Record<string, { n: number; em: number; format_valid: number }> {
+  const acc = new Map<string, { n: number; em: number; valid: number }>();
+  rows.forEach((r, i) => {
+    const chain = qs[i].relations.join('/');
+    const a = acc.get(chain) ?? { n: 0, em: 0, valid: 0 };
+    a.n++;
+    a.em += r.em;
+    a.valid += r.formatValid ? 1 : 0;
+    acc.set(chain, a);
+  });
+  return Object.fromEntries([...acc].map(([k, a]) => [k, { n: a.n, em: r4(a.em / a.n), format_valid: r4(a.valid / a.n) }]));
+}
+
 /** A number in [0, max] (or (0, max] with `positive`), or `dflt` when absent; the error names the range. */
 function boundedNumberOption(args: string[], name: string, dflt: number, max: number, positive: boolean): number {
   const t = option(args, name);
@@ -89,6 +104,7 @@ async function actor(args: string[]): Promise<number> {
   const seed = integerOption(args, 'seed', 0);
   const slots = integerOption(args, 'slots', 16);
   const noRet = args.includes('--no-retrieval');
+  const byRelation = args.includes('--by-relation');
   const show = integerOption(args, 'show', 0);
   const temperature = boundedNumberOption(args, 'temperature', 0, Number.POSITIVE_INFINITY, false);
   const topP = boundedNumberOption(args, 'top-p', 1, 1, true);
@@ -124,7 +140,9 @@ async function actor(args: string[]): Promise<number> {
         generated_tokens: r4(result.generated_tokens),
         seconds: r4(result.seconds),
       };
-      results[split] = row;
+      results[split] = byRelation ? { ...row, by_relation: relationBreakdown(qs, shown) } : row;
+      if (byRelation)
+        for (const [chain, b] of Object.entries(relationBreakdown(qs, shown))) log(`${split}/${part} ${chain}: EM ${b.em} format ${b.format_valid} (n ${b.n})`);
       for (const r of shown.slice(0, show))
         log(`--- ${r.id}: ${r.question} gold ${JSON.stringify(r.golden)} -> ${JSON.stringify(r.answer)} (em ${r.em}, format ${r.formatValid})\n${r.response}`);
       log(`${split}/${part}: EM ${row.em} F1 ${row.f1} format ${row.format_valid} searches ${row.searches} (n ${row.n}, ${row.seconds} s)`);

@@ -3,10 +3,10 @@
 // whose logits are the same at every position), and `cli eval` prints one JSON object per the contract.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { evaluateActor, evaluateRefiner, noRetrieval } from '../../src/agent/eval.ts';
+import { type ActorEvalRow, evaluateActor, evaluateRefiner, noRetrieval } from '../../src/agent/eval.ts';
 import { bm25PassageRetriever } from '../../src/agent/rollout.ts';
 import { buildWorldTokenizer, type SftExample } from '../../src/agent/sft-data.ts';
-import { evalCommand, trimStepCount } from '../../src/cli/eval.ts';
+import { evalCommand, relationBreakdown, trimStepCount } from '../../src/cli/eval.ts';
 import { pretrain } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
@@ -110,6 +110,18 @@ describe('refiner metrics', () => {
 });
 
 describe('actor metrics', () => {
+  it('relationBreakdown: EM and format validity per relation chain (hand-made rows)', () => {
+    const q = (id: string, relations: string[]): Question => ({ id, question: id, golden_answers: ['x'], supporting_ids: [], hops: relations.length, family: 'bridge', relations });
+    const row = (id: string, em: 0 | 1, formatValid: boolean): ActorEvalRow => ({ id, question: id, golden: ['x'], answer: null, em, f1: em, formatValid, searches: 1, finish: 'answer', response: '' });
+    const qs = [q('a', ['located_in', 'capital']), q('b', ['capital_of', 'language']), q('c', ['located_in', 'capital']), q('d', ['located_in', 'capital'])];
+    const rows = [row('a', 1, true), row('b', 0, false), row('c', 0, true), row('d', 0, false)];
+    expect(relationBreakdown(qs, rows)).toEqual({
+      'located_in/capital': { n: 3, em: 0.3333, format_valid: 0.6667 },
+      'capital_of/language': { n: 1, em: 0, format_valid: 0 },
+    });
+  });
+
+
   it('greedy rollouts give well-formed, reproducible numbers; no retrieval means empty searches', async () => {
     const model = createPolicy(be.ops, 'tiny', tok.size, 3);
     try {
@@ -180,6 +192,11 @@ describe('actor metrics', () => {
       // A bad split or part is refused.
       expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nope'])).toBe(1);
       expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--part', 'validation'])).toBe(1);
+      // --by-relation: EM and format validity per relation chain, the counts adding up to the split's.
+      expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'hotpotqa', '--limit', '3', '--by-relation'])).toBe(0);
+      const rel = JSON.parse(logs[logs.length - 1]) as { n: number; by_relation: Record<string, { n: number; em: number; format_valid: number }> };
+      expect(Object.values(rel.by_relation).reduce((a, b) => a + b.n, 0)).toBe(rel.n);
+      for (const k of Object.keys(rel.by_relation)) expect(k).toMatch(/^[a-z_]+(\/[a-z_]+)+$/);
       // --temperature T samples (reported in the JSON); out-of-range sampling options are refused with their range.
       expect(await evalCommand(['--checkpoint', ckpt, '--world', worldDir, '--split', 'nq', '--limit', '1', '--temperature', '0.7', '--top-p', '0.9'])).toBe(0);
       expect(JSON.parse(logs[logs.length - 1])).toMatchObject({ split: 'nq', n: 1, temperature: 0.7 });
