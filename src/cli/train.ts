@@ -27,11 +27,13 @@ import { integerOption, option, positiveNumberOption } from './args.ts';
 
 export const TRAIN_USAGE = [
   'train --preset P [--steps N] [--seed N] [--model tiny|small] [--checkpoint PATH] [--world DIR] [--backend cpu|webgpu]',
-  '      [--questions N] [--lr X] [--probe N] [--eval-every N] [--save-every N] [--resume DIR] [--retriever bm25|e5 [--encoder PATH]]',
+  '      [--questions N] [--balance A] [--lr X] [--probe N] [--eval-every N] [--save-every N] [--resume DIR] [--retriever bm25|e5 [--encoder PATH]]',
   '      [--judge gold-evidence|answer-containment|external [--judge-url URL --judge-model NAME; key in JUDGE_API_KEY]] --out DIR',
   '  train --resume DIR/checkpoints/step-N [--steps N] [--world DIR] --out DIR   continue a saved run with its saved config',
   '  train --preset search-r2 --example-step FILE   one real step on the shipped checkpoint, its StepRecord JSON to FILE',
   `  presets: ${PRESET_NAMES.join(', ')}`,
+  '  --balance A (0..1): draw each step\'s questions per relation chain with probability ~ count^A (0: every chain alike, as',
+  '  dev is; default: epochs over the training lists, three quarters two chains per split)',
   '  writes DIR/metrics.jsonl, DIR/trajectories.jsonl, DIR/eval.jsonl (dev EM/F1/format per split: step 0 = the warm start, then every',
   '  --eval-every steps), DIR/last-step.json, DIR/checkpoints/step-N/, DIR/policy.safetensors',
 ].join('\n');
@@ -122,7 +124,7 @@ async function run(args: string[]): Promise<number> {
     resumeState = parseRunState(saved.bytes, join(resume, 'state.safetensors'));
     config = { ...resumeState.ref.config };
     // The run's config is the saved one: only --steps may change (to run further); other knobs would be ignored.
-    const fixed = ['preset', 'model', 'seed', 'backend', 'eval-every', 'judge', 'questions', 'lr', 'probe'].filter((k) => args.includes(`--${k}`));
+    const fixed = ['preset', 'model', 'seed', 'backend', 'eval-every', 'judge', 'questions', 'balance', 'lr', 'probe'].filter((k) => args.includes(`--${k}`));
     if (fixed.length > 0) throw new Error(`--resume continues the saved run's config; ${fixed.map((k) => `--${k}`).join(', ')} cannot be changed (only --steps can)`);
     if (option(args, 'steps')) config.steps = integerOption(args, 'steps', config.steps, 1);
   } else {
@@ -137,6 +139,11 @@ async function run(args: string[]): Promise<number> {
     const judgeKind = option(args, 'judge');
     if (judgeKind !== undefined) overrides.judge = judgeKind as TrainConfig['judge']; // validated by presetConfig
     if (option(args, 'questions')) overrides.questionsPerStep = integerOption(args, 'questions', 1, 1);
+    const balance = option(args, 'balance');
+    if (balance !== undefined) {
+      if (balance.trim() === '' || !Number.isFinite(Number(balance))) throw new Error(`--balance must be a number in [0, 1], got "${balance}"`);
+      overrides.questionBalance = Number(balance); // range checked by presetConfig
+    }
     if (option(args, 'lr')) overrides.lr = positiveNumberOption(args, 'lr', 0); // upper bound checked by presetConfig
     if (option(args, 'probe')) overrides.probeSamples = integerOption(args, 'probe', 0); // counterfactual probe samples per cut (validated by presetConfig)
     if (example) {

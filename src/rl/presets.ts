@@ -191,6 +191,7 @@ export function validateConfig(c: TrainConfig): void {
   int(c, 'miniBatches', 1, 64, true);
   int(c, 'evalLimit', 1, 100_000, true);
   int(c, 'trainSubset', 1, 1_000_000, true);
+  num(c, 'questionBalance', 0, 1, true);
 }
 
 /** Every knob resolved (optional fields filled with their defaults). */

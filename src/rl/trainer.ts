@@ -127,6 +127,8 @@ export class Trainer {
   readonly retriever: PassageRetriever;
   readonly optimizer: AdamW;
   readonly pool: SplitQuestion[];
+  /** With questionBalance: the pool by relation chain (keys sorted) and the cumulative chance of each chain. */
+  readonly chains: { keys: string[]; groups: SplitQuestion[][]; cumulative: number[] } | null = null;
   readonly metrics: StepMetrics[] = [];
   /** Steps completed. */
   stepsDone = 0;
@@ -156,6 +158,21 @@ export class Trainer {
     if (pool.length === 0) throw new Error('Trainer: the world has no training questions (nq/train, hotpotqa/train)');
     const ordered = shuffle(stream(this.config.seeds.data, 'train-pool'), pool); // pool is our own copy
     this.pool = this.config.trainSubset ? ordered.slice(0, this.config.trainSubset) : ordered;
+    const alpha = this.config.questionBalance;
+    if (alpha !== undefined) {
+      const byChain = new Map<string, SplitQuestion[]>();
+      for (const q of this.pool) {
+        const k = `${q.split}:${q.relations.join('/')}`;
+        const list = byChain.get(k);
+        if (list) list.push(q);
+        else byChain.set(k, [q]);
+      }
+      const keys = [...byChain.keys()].sort();
+      const weights = keys.map((k) => Math.pow(byChain.get(k)?.length ?? 0, alpha));
+      const total = weights.reduce((a, w) => a + w, 0);
+      let acc = 0;
+      this.chains = { keys, groups: keys.map((k) => byChain.get(k) ?? []), cumulative: weights.map((w) => (acc += w / total)) };
+    }
     this.optimizer = new AdamW(this.backend.ops, this.policy.params, { lr: this.config.lr, weightDecay: 0 });
   }
 
@@ -173,9 +190,18 @@ export class Trainer {
     if (this.decoder && this.decoder.weights === 'int8') await this.decoder.refreshInt8();
   }
 
-  /** The training questions of step s (1-based). */
+  /** The training questions of step s (1-based): a function of the step and the data seed alone (resume-safe). */
   questionsOf(step: number): SplitQuestion[] {
     const Q = this.config.questionsPerStep;
+    if (this.chains) {
+      const { groups, cumulative } = this.chains;
+      const rng = stream(this.config.seeds.data, `balanced:${step}`);
+      return Array.from({ length: Q }, () => {
+        const u = rng.next();
+        const g = groups[Math.max(0, cumulative.findIndex((c) => u < c))] ?? groups[groups.length - 1];
+        return g[rng.int(g.length)];
+      });
+    }
     const N = this.pool.length;
     const out: SplitQuestion[] = [];
     const orders = new Map<number, SplitQuestion[]>();

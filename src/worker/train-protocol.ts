@@ -68,6 +68,13 @@ export interface TrainConfig {
   evalLimit?: number;
   /** Only the first N training questions (after the data-seed shuffle) are drawn (default: all). */
   trainSubset?: number;
+  /**
+   * Relation-balanced questions: each question of a step picks a relation chain (its split and chain, e.g.
+   * "hotpotqa:located_in/capital") with probability ~ count^A, then a question of that chain uniformly (with
+   * replacement, from the data seed's stream of the step). 0: every chain alike, as dev and test are; 1: the training
+   * lists' own proportions (three quarters two chains per split). Absent: epochs over the shuffled pool.
+   */
+  questionBalance?: number;
 }
 
 /** Where a run can be resumed from. */

@@ -73,6 +73,15 @@ describe('cli', () => {
     expect(big.err).toMatch(/lr/);
   });
 
+  it('train refuses a --balance that is not a number in [0, 1], naming it', async () => {
+    const word = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--balance', 'even', '--out', join(dir, 'x')]);
+    expect(word.code).toBe(2);
+    expect(word.err).toMatch(/--balance must be a number in \[0, 1\], got "even"/);
+    const big = await runCli(['train', '--preset', 'search-r1', '--model', 'tiny', '--world', worldDir, '--balance', '2', '--out', join(dir, 'x')]);
+    expect(big.code).not.toBe(0);
+    expect(big.err).toMatch(/questionBalance.*2 is not a number in \[0, 1\]/);
+  });
+
   it('ablate --suite smoke writes results.json, .csv and .md', async () => {
     const out = join(dir, 'ablate');
     const r = await runCli(['ablate', '--suite', 'smoke', '--steps', '1', '--world', worldDir, '--out', out]);

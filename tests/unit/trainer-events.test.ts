@@ -77,6 +77,41 @@ describe('trainer events', () => {
   });
 });
 
+describe('relation-balanced questions (questionBalance)', () => {
+  const trainerWith = async (questionBalance?: number, data = 2) => {
+    const backend = await createBackend('cpu');
+    backends.push(backend);
+    const config = presetConfig('search-r1', 'tiny', { questionsPerStep: 4, groupSize: 2, seeds: { init: 2, data, sampling: 2 }, ...(questionBalance !== undefined ? { questionBalance } : {}) });
+    return createTrainer({ config, backend, world: tinyWorld(), checkpoint: null }).trainer;
+  };
+  const chainOf = (q: { split: string; relations: string[] }): string => `${q.split}:${q.relations.join('/')}`;
+
+  it('0 draws every chain alike, 1 in proportion to its questions; a function of the step and data seed; out of range refused', async () => {
+    const plain = await trainerWith();
+    expect(plain.chains).toBeNull();
+    const even = await trainerWith(0);
+    const chains = even.chains!;
+    expect(chains.keys.length).toBeGreaterThan(2);
+    expect(chains.groups.reduce((a, g) => a + g.length, 0)).toBe(plain.pool.length);
+    for (const [i, k] of chains.keys.entries()) for (const q of chains.groups[i]) expect(chainOf(q)).toBe(k);
+    const counts = new Map<string, number>();
+    for (let s = 1; s <= 500; s++) for (const q of even.questionsOf(s)) counts.set(chainOf(q), (counts.get(chainOf(q)) ?? 0) + 1);
+    const expected = 2000 / chains.keys.length;
+    for (const k of chains.keys) expect(Math.abs((counts.get(k) ?? 0) - expected), k).toBeLessThan(5 * Math.sqrt(expected));
+    // alpha 1: each chain's share is its share of the pool.
+    const prop = (await trainerWith(1)).chains!;
+    prop.keys.forEach((_k, i) => {
+      const share = prop.cumulative[i] - (i > 0 ? prop.cumulative[i - 1] : 0);
+      expect(share).toBeCloseTo(prop.groups[i].length / plain.pool.length, 12);
+    });
+    // Same step and data seed: the same questions (a resumed run draws what the uninterrupted one drew).
+    const again = await trainerWith(0);
+    expect(again.questionsOf(7).map((q) => q.id)).toEqual(even.questionsOf(7).map((q) => q.id));
+    expect((await trainerWith(0, 3)).questionsOf(7).map((q) => q.id)).not.toEqual(even.questionsOf(7).map((q) => q.id));
+    expect(() => presetConfig('search-r1', 'tiny', { questionBalance: 1.5 })).toThrow(/questionBalance.*1.5 is not a number in \[0, 1\]/);
+  });
+});
+
 describe('periodic evaluation', () => {
   it('evalEvery puts dev EM per split in the step metrics and emits eval events', async () => {
     const backend = await createBackend('cpu');
