@@ -7,12 +7,9 @@
 // remainder, so the counts are exact), each role from its own seeded queue (a fresh shuffle per pass over that
 // role's examples); the round is sorted by length (longest first) and cut greedily into batches whose padded size
 // batch x longest stays within `tokenBudget` (a longer example goes alone); the round's batches are shuffled.
-// With `balance` the Actor (DAgger recovery examples included), judge and trim draws go through groups (the question's relation chain): a role first
-// picks a group with probability proportional to its example count ^ alpha (1: the data's own proportions; 0: every
-// group alike; in between: the rare groups up-weighted, as multilingual models temper their languages), then takes
-// that group's next example (a fresh shuffle per pass over the group). The worlds' training lists are dominated by
-// two relations per split (located_in and population: 4,125 of NQ-like questions 4,000-8,124), while dev and test
-// are balanced over every relation.
+// With `balance` the Actor (DAgger recovery examples included), judge and trim draws go through groups (the
+// question's relation chain, balance.ts): a role first picks a group with probability ~ its example count ^ alpha,
+// then takes that group's next example (a fresh shuffle per pass over the group).
 // One batch is one optimizer step. Judge and trim prompts are long (~500-1700 tokens) and carry one loss token
 // each, so their share of examples is set lower than the Actor's (see the CLI defaults).
 //
@@ -21,6 +18,7 @@
 // mean and padding never reaches it (padded positions get no row and are masked as keys).
 import { Rng } from '../engine/rng.ts';
 import { shuffle, streamSeed } from '../world/random.ts';
+import { groupBy, pickGroup, temperedCumulative } from './balance.ts';
 import type { SftExample, SftRole, TaskRole } from './sft-data.ts';
 
 export const SFT_ROLES: readonly SftRole[] = ['actor', 'judge', 'trim', 'corpus'];
@@ -191,28 +189,15 @@ export class SftSampler {
   private makeGroups(name: string, items: readonly SftExample[]): Groups | null {
     const b = this.opts.balance;
     if (!b || items.length === 0) return null;
-    const byKey = new Map<string, SftExample[]>();
-    for (const x of items) {
-      const k = b.groupOf(x);
-      const list = byKey.get(k);
-      if (list) list.push(x);
-      else byKey.set(k, [x]);
-    }
-    const queues = [...byKey.keys()].sort().map((key) => ({ key, items: byKey.get(key) ?? [], at: 0, pass: 0 }));
-    const weights = queues.map((q) => Math.pow(q.items.length, b.alpha));
-    const total = weights.reduce((a, w) => a + w, 0);
-    let acc = 0;
-    const cumulative = weights.map((w) => (acc += w / total));
+    const queues = groupBy(items, b.groupOf).map((g) => ({ ...g, at: 0, pass: 0 }));
+    const cumulative = temperedCumulative(queues.map((q) => q.items.length), b.alpha);
     for (const q of queues) this.reshuffleGroup(name, q);
     return { name, queues, cumulative, rng: new Rng(streamSeed(this.opts.seed, `sft-train:${name}:groups`)), drawn: 0 };
   }
 
   /** The next example of a group picked with the groups' probabilities. */
   private drawGrouped(g: Groups): SftExample {
-    const u = g.rng.next();
-    let i = g.cumulative.findIndex((c) => u < c);
-    if (i < 0) i = g.queues.length - 1;
-    const q = g.queues[i];
+    const q = g.queues[pickGroup(g.cumulative, g.rng.next())];
     if (q.at >= q.items.length) this.reshuffleGroup(g.name, q);
     g.drawn++;
     return q.items[q.at++];

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusExamples } from '../agent/corpus-lm.ts';
+import { roundRobinByGroup } from '../agent/balance.ts';
 import { recoveryRound } from '../agent/dagger.ts';
 import { createExpertContext } from '../agent/expert.ts';
 import { corpusRetriever } from '../agent/rollout.ts';
@@ -56,25 +57,6 @@ export const PRETRAIN_USAGE = [
   '  in 512-token chunks, loss on every token; C defaults to 0, none). --tag-weight W: the loss weight of the Actor\'s',
   '  format tags (<think> </think> <search> </search> <answer> </answer>) against its other tokens (default 1).',
 ].join('\n');
-
-/**
- * Up to `n` items, one per group in turn (groups in key order, each group's items in list order from `offset` on,
- * wrapping), until `n` are taken or every group is used up.
- */
-export function roundRobinByGroup<T>(items: readonly T[], groupOf: (x: T) => string, n: number, offset = 0): T[] {
-  const byKey = new Map<string, T[]>();
-  for (const x of items) {
-    const k = groupOf(x);
-    const list = byKey.get(k);
-    if (list) list.push(x);
-    else byKey.set(k, [x]);
-  }
-  const lists = [...byKey.keys()].sort().map((k) => byKey.get(k) ?? []);
-  const out: T[] = [];
-  for (let i = 0; out.length < n && lists.some((l) => i < l.length); i++)
-    for (const l of lists) if (i < l.length && out.length < n) out.push(l[(i + offset) % l.length]);
-  return out;
-}
 
 export interface WorldData {
   /** The directory read, or "default (seed 0, built in memory)". */

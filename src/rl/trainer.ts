@@ -19,6 +19,7 @@
 // threads), so int8 buys nothing on cpu. Old log-probs are recomputed with the fp32 weights before the update; reference
 // log-probs come from the frozen warm-start model.
 import type { RefinerDecisionRecord } from '../refiner/joint.ts';
+import { groupBy, pickGroup, temperedCumulative } from '../agent/balance.ts';
 import type { PassageRetriever, Rollout, RolloutOptions } from '../agent/rollout.ts';
 import { rollout } from '../agent/rollout.ts';
 import { AdamW } from '../engine/optim.ts';
@@ -160,18 +161,8 @@ export class Trainer {
     this.pool = this.config.trainSubset ? ordered.slice(0, this.config.trainSubset) : ordered;
     const alpha = this.config.questionBalance;
     if (alpha !== undefined) {
-      const byChain = new Map<string, SplitQuestion[]>();
-      for (const q of this.pool) {
-        const k = `${q.split}:${q.relations.join('/')}`;
-        const list = byChain.get(k);
-        if (list) list.push(q);
-        else byChain.set(k, [q]);
-      }
-      const keys = [...byChain.keys()].sort();
-      const weights = keys.map((k) => Math.pow(byChain.get(k)?.length ?? 0, alpha));
-      const total = weights.reduce((a, w) => a + w, 0);
-      let acc = 0;
-      this.chains = { keys, groups: keys.map((k) => byChain.get(k) ?? []), cumulative: weights.map((w) => (acc += w / total)) };
+      const groups = groupBy(this.pool, (q) => `${q.split}:${q.relations.join('/')}`);
+      this.chains = { keys: groups.map((g) => g.key), groups: groups.map((g) => g.items), cumulative: temperedCumulative(groups.map((g) => g.items.length), alpha) };
     }
     this.optimizer = new AdamW(this.backend.ops, this.policy.params, { lr: this.config.lr, weightDecay: 0 });
   }
@@ -197,8 +188,7 @@ export class Trainer {
       const { groups, cumulative } = this.chains;
       const rng = stream(this.config.seeds.data, `balanced:${step}`);
       return Array.from({ length: Q }, () => {
-        const u = rng.next();
-        const g = groups[Math.max(0, cumulative.findIndex((c) => u < c))] ?? groups[groups.length - 1];
+        const g = groups[pickGroup(cumulative, rng.next())];
         return g[rng.int(g.length)];
       });
     }

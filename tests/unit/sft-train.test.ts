@@ -8,7 +8,7 @@ import { createExpertContext } from '../../src/agent/expert.ts';
 import { lossPositions, makeBatch, roleCounts, SftSampler } from '../../src/agent/sft-batch.ts';
 import { buildSftData, buildWorldTokenizer, type SftData, type SftExample } from '../../src/agent/sft-data.ts';
 import { lrAt, sftLossAndGrad, trainSft } from '../../src/agent/sft-train.ts';
-import { formatTagIds, roundRobinByGroup } from '../../src/cli/pretrain.ts';
+import { formatTagIds } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
 import { createPolicy, loadPolicy, PolicyCheckpointError, worldHash } from '../../src/model/policy.ts';
@@ -158,15 +158,6 @@ describe('batching', () => {
     expect(extra.every((x) => Number(x.questionId.split('-')[1]) >= 100)).toBe(true);
     expect(small(extra)).toBeGreaterThan(0.45);
     expect(small(extra)).toBeLessThan(0.55);
-  });
-
-  it('roundRobinByGroup takes one item per group in turn from an offset, up to n', () => {
-    const items = ['a0', 'b0', 'a1', 'a2', 'b1', 'a3', 'a4'];
-    const g = (x: string): string => x[0];
-    expect(roundRobinByGroup(items, g, 5)).toEqual(['a0', 'b0', 'a1', 'b1', 'a2']);
-    expect(roundRobinByGroup(items, g, 5, 1)).toEqual(['a1', 'b1', 'a2', 'b0', 'a3']);
-    expect(roundRobinByGroup(items, g, 100).sort()).toEqual([...items].sort());
-    expect(roundRobinByGroup([], g, 3)).toEqual([]);
   });
 
   it('learning rate: linear warmup, cosine down to the floor', () => {

@@ -1,0 +1,44 @@
+// Relation-balanced sampling, shared by the SFT sampler (sft-batch.ts, `pretrain --balance`), the DAgger question
+// choice (cli/pretrain.ts) and GRPO's question draws (rl/trainer.ts, `train --balance`). The worlds' training lists
+// are dealt round-robin over each split's relation chains until the rare chains run out, so three quarters of them
+// are two chains per split, while dev and test are balanced: these helpers draw groups (chains) with probability
+// ~ count^alpha (1: the data's own proportions; 0: every group alike), as multilingual models temper languages.
+
+/** The items by key, keys in sorted order (so groups do not depend on the order the items came in). */
+export function groupBy<T>(items: readonly T[], keyOf: (x: T) => string): { key: string; items: T[] }[] {
+  const byKey = new Map<string, T[]>();
+  for (const x of items) {
+    const k = keyOf(x);
+    const list = byKey.get(k);
+    if (list) list.push(x);
+    else byKey.set(k, [x]);
+  }
+  return [...byKey.keys()].sort().map((key) => ({ key, items: byKey.get(key) ?? [] }));
+}
+
+/** Cumulative probabilities of groups of these sizes, each ~ size^alpha (alpha in [0, 1]). */
+export function temperedCumulative(sizes: readonly number[], alpha: number): number[] {
+  if (!(alpha >= 0 && alpha <= 1)) throw new Error(`balance alpha must be in [0, 1], got ${alpha}`);
+  const weights = sizes.map((n) => (n > 0 ? Math.pow(n, alpha) : 0));
+  const total = weights.reduce((a, w) => a + w, 0);
+  let acc = 0;
+  return weights.map((w) => (acc += w / total));
+}
+
+/** The group a uniform draw u in [0, 1) falls in (the last one against rounding). */
+export function pickGroup(cumulative: readonly number[], u: number): number {
+  const i = cumulative.findIndex((c) => u < c);
+  return i < 0 ? cumulative.length - 1 : i;
+}
+
+/**
+ * Up to `n` items, one per group in turn (groups in key order, each group's items in list order from `offset` on,
+ * wrapping), until `n` are taken or every group is used up.
+ */
+export function roundRobinByGroup<T>(items: readonly T[], keyOf: (x: T) => string, n: number, offset = 0): T[] {
+  const lists = groupBy(items, keyOf).map((g) => g.items);
+  const out: T[] = [];
+  for (let i = 0; out.length < n && lists.some((l) => i < l.length); i++)
+    for (const l of lists) if (i < l.length && out.length < n) out.push(l[(i + offset) % l.length]);
+  return out;
+}
