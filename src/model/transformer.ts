@@ -25,8 +25,9 @@ export interface TransformerConfig {
    * no gradient, no optimizer state, in SFT and in GRPO. Trained, the tied table learns a softmax "never say this"
    * for every id the training data never emits (all but the training entities' names on an entity-disjoint world),
    * so a held-out name is nearly impossible to write even when the passage in front of the policy spells it. Frozen,
-   * every id's embedding is drawn from one distribution, and a copy circuit learned on training names reads and
-   * writes a held-out name the same way (public/policy/README.md measures it). Absent: trained as usual.
+   * every id's embedding is drawn from one distribution, so a copy circuit learned on training names would read and
+   * write a held-out name the same way (the idea; on the small preset's 25-minute schedule the circuit did not form,
+   * public/policy/README.md). Absent: trained as usual.
    */
   frozenEmbeddings?: boolean;
 }
