@@ -2,9 +2,28 @@
 // WebAssembly memory (reads are copies, memory is reused and survives growth), and misuse fails like the reference.
 import { describe, expect, it } from 'vitest';
 import { createBackend, createCpuReferenceBackend } from '../../src/engine/create.ts';
-import { acquireRuntime, releaseRuntime } from '../../src/engine/cpu/wasm/runtime.ts';
+import { acquireRuntime, releaseRuntime, takeFromLarger } from '../../src/engine/cpu/wasm/runtime.ts';
 import { ShapeError } from '../../src/engine/errors.ts';
 import { Rng } from '../../src/engine/rng.ts';
+
+describe('allocator fallback when the memory cannot grow (takeFromLarger)', () => {
+  it('halves the smallest larger free power-of-two block down to the request, the halves to their free lists', () => {
+    const MiB = 2 ** 20;
+    const lists = new Map<number, number[]>([[16 * MiB, [1000 * MiB]], [64 * MiB, [2000 * MiB]], [4 * MiB, []]]);
+    // A 4 MiB request: the 16 MiB block (the smallest larger one with a free block), split 4 + 4 + 8.
+    expect(takeFromLarger(lists, 4 * MiB)).toBe(1000 * MiB);
+    expect(lists.get(16 * MiB)).toEqual([]);
+    expect(lists.get(8 * MiB)).toEqual([1008 * MiB]);
+    expect(lists.get(4 * MiB)).toEqual([1004 * MiB]);
+    expect(lists.get(64 * MiB)).toEqual([2000 * MiB]);
+    // A small-class request takes a larger block whole (no split of a non-power-of-two class).
+    expect(takeFromLarger(lists, 192)).toBe(1004 * MiB);
+    expect(lists.get(4 * MiB)).toEqual([]);
+    // Nothing larger free: null (the caller reports out of memory).
+    expect(takeFromLarger(new Map([[4096, [64]]]), 8192)).toBeNull();
+    expect(takeFromLarger(new Map([[8192, []]]), 4096)).toBeNull();
+  });
+});
 
 describe('createBackend("cpu")', () => {
   it('is the wasm-simd backend on 2 threads in Node', async () => {

@@ -54,6 +54,27 @@ function sizeClass(bytes: number): number {
   return 2 ** Math.ceil(Math.log2(b));
 }
 
+/**
+ * When the memory cannot grow: a free block of the smallest larger class that has one, for a request of class `cls`.
+ * Power-of-two blocks are halved down to `cls` (the halves go to their own free lists, so nothing is lost); a
+ * request of a small class gets the larger block whole (its slack stays unused until the block returns, as `cls`).
+ * Null when no larger class has a free block.
+ */
+export function takeFromLarger(freeLists: Map<number, number[]>, cls: number): number | null {
+  let best = 0;
+  for (const [c, list] of freeLists) if (c > cls && list.length > 0 && (best === 0 || c < best)) best = c;
+  if (best === 0) return null;
+  const ptr = (freeLists.get(best) as number[]).pop() as number;
+  if (cls > SMALL_BLOCK) {
+    for (let c = best / 2; c >= cls; c /= 2) {
+      let list = freeLists.get(c);
+      if (!list) freeLists.set(c, (list = []));
+      list.push(ptr + c);
+    }
+  }
+  return ptr;
+}
+
 export interface ThreadMode {
   threads: 1 | 2;
   /** Why one thread when two were wanted; empty with two threads or when one was asked for. */
@@ -238,7 +259,14 @@ export class WasmRuntime {
     const list = this.freeLists.get(cls);
     if (list && list.length > 0) return list.pop() as number;
     const ptr = this.top;
-    this.ensure(ptr + cls);
+    try {
+      this.ensure(ptr + cls);
+    } catch (e) {
+      // Free lists never merge: before giving up, serve the request from a larger class's free block.
+      const reused = takeFromLarger(this.freeLists, cls);
+      if (reused === null) throw e;
+      return reused;
+    }
     this.top = ptr + cls;
     return ptr;
   }
