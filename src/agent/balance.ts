@@ -3,17 +3,12 @@
 // are dealt round-robin over each split's relation chains until the rare chains run out, so three quarters of them
 // are two chains per split, while dev and test are balanced: these helpers draw groups (chains) with probability
 // ~ count^alpha (1: the data's own proportions; 0: every group alike), as multilingual models temper languages.
+// Grouping itself is world/random.ts's groupBy.
+import { groupBy } from '../world/random.ts';
 
-/** The items by key, keys in sorted order (so groups do not depend on the order the items came in). */
-export function groupBy<T>(items: readonly T[], keyOf: (x: T) => string): { key: string; items: T[] }[] {
-  const byKey = new Map<string, T[]>();
-  for (const x of items) {
-    const k = keyOf(x);
-    const list = byKey.get(k);
-    if (list) list.push(x);
-    else byKey.set(k, [x]);
-  }
-  return [...byKey.keys()].sort().map((key) => ({ key, items: byKey.get(key) ?? [] }));
+/** A question's group: its split and relation chain ("hotpotqa:located_in/capital"). */
+export function relationChainKey(split: string, q: { relations: readonly string[] }): string {
+  return `${split}:${q.relations.join('/')}`;
 }
 
 /** Cumulative probabilities of groups of these sizes, each ~ size^alpha (alpha in [0, 1]). */

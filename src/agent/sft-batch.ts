@@ -17,8 +17,8 @@
 // (actor 1, judge/trim `decisionWeight`) divided by the batch's total weight, so the batch loss is a weighted token
 // mean and padding never reaches it (padded positions get no row and are masked as keys).
 import { Rng } from '../engine/rng.ts';
-import { shuffle, streamSeed } from '../world/random.ts';
-import { groupBy, pickGroup, temperedCumulative } from './balance.ts';
+import { groupBy, shuffle, streamSeed } from '../world/random.ts';
+import { pickGroup, temperedCumulative } from './balance.ts';
 import type { SftExample, SftRole, TaskRole } from './sft-data.ts';
 
 export const SFT_ROLES: readonly SftRole[] = ['actor', 'judge', 'trim', 'corpus'];

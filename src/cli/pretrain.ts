@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusExamples } from '../agent/corpus-lm.ts';
-import { roundRobinByGroup } from '../agent/balance.ts';
+import { relationChainKey, roundRobinByGroup } from '../agent/balance.ts';
 import { recoveryRound } from '../agent/dagger.ts';
 import { createExpertContext } from '../agent/expert.ts';
 import { corpusRetriever } from '../agent/rollout.ts';
@@ -165,7 +165,7 @@ async function run(args: string[]): Promise<number> {
     for (const l of lists) if (i < l.length && train.length < maxQuestions) train.push(l[i]);
   log(`world ${world.source}: ${world.corpus.length} passages, ${train.length} training questions; vocabulary ${tok.size} ids`);
   // A question's group for --balance: its split and relation chain (e.g. "hotpotqa:located_in/capital").
-  const relationChain = new Map(TRAINING_SPLITS.flatMap((s) => world.questions[s].train.map((q) => [q.id, `${s}:${q.relations.join('/')}`] as const)));
+  const relationChain = new Map(TRAINING_SPLITS.flatMap((s) => world.questions[s].train.map((q) => [q.id, relationChainKey(s, q)] as const)));
 
   const ts = performance.now();
   const bm25 = createBm25Retriever(world.corpus);

@@ -19,7 +19,7 @@
 // threads), so int8 buys nothing on cpu. Old log-probs are recomputed with the fp32 weights before the update; reference
 // log-probs come from the frozen warm-start model.
 import type { RefinerDecisionRecord } from '../refiner/joint.ts';
-import { groupBy, pickGroup, temperedCumulative } from '../agent/balance.ts';
+import { pickGroup, relationChainKey, temperedCumulative } from '../agent/balance.ts';
 import type { PassageRetriever, Rollout, RolloutOptions } from '../agent/rollout.ts';
 import { rollout } from '../agent/rollout.ts';
 import { AdamW } from '../engine/optim.ts';
@@ -31,7 +31,7 @@ import { answerContainmentJudge, goldEvidenceJudge, judgeWithFallback, type Proc
 import { scoreFromLabels, type RolloutScore } from '../reward/score.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
 import type { TrainConfig } from '../worker/train-protocol.ts';
-import { shuffle, stream, streamSeed } from '../world/random.ts';
+import { groupBy, shuffle, stream, streamSeed } from '../world/random.ts';
 import type { SplitQuestions } from '../world/types.ts';
 import { TRAINING_SPLITS } from '../world/types.ts';
 import { grpoAdvantages } from './advantages.ts';
@@ -161,7 +161,7 @@ export class Trainer {
     this.pool = this.config.trainSubset ? ordered.slice(0, this.config.trainSubset) : ordered;
     const alpha = this.config.questionBalance;
     if (alpha !== undefined) {
-      const groups = groupBy(this.pool, (q) => `${q.split}:${q.relations.join('/')}`);
+      const groups = groupBy(this.pool, (q) => relationChainKey(q.split, q));
       this.chains = { keys: groups.map((g) => g.key), groups: groups.map((g) => g.items), cumulative: temperedCumulative(groups.map((g) => g.items.length), alpha) };
     }
     this.optimizer = new AdamW(this.backend.ops, this.policy.params, { lr: this.config.lr, weightDecay: 0 });

@@ -37,16 +37,21 @@ export function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(items.length)];
 }
 
+/** The items by key, keys in sorted order (so groups do not depend on the order the items came in). */
+export function groupBy<T>(items: readonly T[], keyOf: (x: T) => string): { key: string; items: T[] }[] {
+  const byKey = new Map<string, T[]>();
+  for (const x of items) {
+    const k = keyOf(x);
+    const list = byKey.get(k);
+    if (list) list.push(x);
+    else byKey.set(k, [x]);
+  }
+  return [...byKey.keys()].sort().map((key) => ({ key, items: byKey.get(key) ?? [] }));
+}
+
 /** Round-robin over the values of `key`: one item of each in turn (each list ordered by `inner`, keys shuffled). */
 export function roundRobin<T>(rng: Rng, items: readonly T[], key: (t: T) => string, inner: (list: T[]) => T[]): T[] {
-  const groups = new Map<string, T[]>();
-  for (const t of items) {
-    const k = key(t);
-    const g = groups.get(k);
-    if (g) g.push(t);
-    else groups.set(k, [t]);
-  }
-  const lists = shuffle(rng, [...groups.keys()].sort()).map((k) => inner(groups.get(k) ?? []));
+  const lists = shuffle(rng, groupBy(items, key)).map((g) => inner(g.items));
   const out: T[] = [];
   for (let i = 0; out.length < items.length; i++) for (const l of lists) if (i < l.length) out.push(l[i]);
   return out;

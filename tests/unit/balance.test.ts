@@ -1,7 +1,8 @@
-// Relation-balanced sampling helpers (src/agent/balance.ts): grouping, tempered group probabilities, the group a
-// uniform draw picks, and round-robin selection; hand-computed values.
+// Relation-balanced sampling helpers (src/agent/balance.ts, grouping from src/world/random.ts): grouping, chain keys,
+// tempered group probabilities, the group a uniform draw picks, and round-robin selection; hand-computed values.
 import { describe, expect, it } from 'vitest';
-import { groupBy, pickGroup, roundRobinByGroup, temperedCumulative } from '../../src/agent/balance.ts';
+import { pickGroup, relationChainKey, roundRobinByGroup, temperedCumulative } from '../../src/agent/balance.ts';
+import { groupBy } from '../../src/world/random.ts';
 
 describe('balance', () => {
   it('groupBy keeps each group in input order, groups in key order', () => {
@@ -11,6 +12,7 @@ describe('balance', () => {
       { key: 'c', items: ['c1'] },
     ]);
     expect(groupBy([], (x: string) => x)).toEqual([]);
+    expect(relationChainKey('hotpotqa', { relations: ['located_in', 'capital'] })).toBe('hotpotqa:located_in/capital');
   });
 
   it('temperedCumulative: sizes 90 and 10 give 0.5/0.5 at alpha 0, 0.75/0.25 at 0.5, 0.9/0.1 at 1', () => {
