@@ -16,6 +16,16 @@ export function positiveNumberOption(args: string[], name: string, dflt: number)
   return n;
 }
 
+/** A number in [0, max] (or (0, max] with `positive`), or `dflt` when absent; the error names the range. */
+export function boundedNumberOption(args: string[], name: string, dflt: number, max: number, positive: boolean): number {
+  const t = option(args, name);
+  if (t === undefined) return dflt;
+  const n = Number(t);
+  if (t.trim() === '' || !Number.isFinite(n) || (positive ? n <= 0 : n < 0) || n > max)
+    throw new Error(`--${name} must be a number in ${positive ? '(' : '['}0, ${max === Number.POSITIVE_INFINITY ? 'inf)' : `${max}]`}, got "${t}"`);
+  return n;
+}
+
 /**
  * A whole-number option (digits only, a safe integer, at least `min`, default 0), or `dflt` when absent; the one
  * integer parser of the CLI's commands.

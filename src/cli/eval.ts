@@ -16,7 +16,7 @@ import { createBm25Retriever } from '../retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
 import type { Part, Question, SplitName } from '../world/types.ts';
 import { SPLITS, TRAINING_SPLITS } from '../world/types.ts';
-import { integerOption, option } from './args.ts';
+import { boundedNumberOption, integerOption, option } from './args.ts';
 import { loadWorldOrDefault, POLICY_FILE, SHIPPED_POLICY_DIR } from './pretrain.ts';
 
 export const EVAL_USAGE = [
@@ -83,16 +83,6 @@ export function relationBreakdown(qs: readonly Question[], rows: readonly ActorE
   return Object.fromEntries([...acc].map(([k, a]) => [k, { n: a.n, em: r4(a.em / a.n), format_valid: r4(a.valid / a.n) }]));
 }
 
-/** A number in [0, max] (or (0, max] with `positive`), or `dflt` when absent; the error names the range. */
-function boundedNumberOption(args: string[], name: string, dflt: number, max: number, positive: boolean): number {
-  const t = option(args, name);
-  if (t === undefined) return dflt;
-  const n = Number(t);
-  if (t.trim() === '' || !Number.isFinite(n) || (positive ? n <= 0 : n < 0) || n > max)
-    throw new Error(`--${name} must be a number in ${positive ? '(' : '['}0, ${max === Number.POSITIVE_INFINITY ? 'inf)' : `${max}]`}, got "${t}"`);
-  return n;
-}
-
 async function actor(args: string[]): Promise<number> {
   const splitArg = option(args, 'split');
   if (!splitArg) throw new Error('--split S|all is required');
@@ -140,9 +130,9 @@ async function actor(args: string[]): Promise<number> {
         generated_tokens: r4(result.generated_tokens),
         seconds: r4(result.seconds),
       };
-      results[split] = byRelation ? { ...row, by_relation: relationBreakdown(qs, shown) } : row;
-      if (byRelation)
-        for (const [chain, b] of Object.entries(relationBreakdown(qs, shown))) log(`${split}/${part} ${chain}: EM ${b.em} format ${b.format_valid} (n ${b.n})`);
+      const breakdown = byRelation ? relationBreakdown(qs, shown) : null;
+      results[split] = breakdown ? { ...row, by_relation: breakdown } : row;
+      for (const [chain, b] of Object.entries(breakdown ?? {})) log(`${split}/${part} ${chain}: EM ${b.em} format ${b.format_valid} (n ${b.n})`);
       for (const r of shown.slice(0, show))
         log(`--- ${r.id}: ${r.question} gold ${JSON.stringify(r.golden)} -> ${JSON.stringify(r.answer)} (em ${r.em}, format ${r.formatValid})\n${r.response}`);
       log(`${split}/${part}: EM ${row.em} F1 ${row.f1} format ${row.format_valid} searches ${row.searches} (n ${row.n}, ${row.seconds} s)`);

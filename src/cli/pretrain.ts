@@ -24,7 +24,7 @@ import { streamSeed } from '../world/random.ts';
 import { loadSources } from '../world/sources.ts';
 import type { CorpusRecord, Question, SplitQuestions } from '../world/types.ts';
 import { PARTS, SPLITS, TRAINING_SPLITS } from '../world/types.ts';
-import { integerOption, option, positiveNumberOption } from './args.ts';
+import { boundedNumberOption, integerOption, option, positiveNumberOption } from './args.ts';
 
 /** The file name of the checkpoint inside a policy directory (public/policy/model.safetensors when shipped). */
 export const POLICY_FILE = 'model.safetensors';
@@ -124,10 +124,7 @@ async function run(args: string[]): Promise<number> {
   const copyRate = positiveNumberOption(args, 'copy', 0);
   if (!(copyRate >= 0 && copyRate <= 1)) throw new Error(`--copy must be a share in [0, 1], got ${copyRate}`);
   const copyPrefixes = args.includes('--copy-prefixes');
-  const balanceText = option(args, 'balance');
-  const balanceAlpha = balanceText === undefined ? undefined : Number(balanceText);
-  if (balanceAlpha !== undefined && !(balanceText?.trim() !== '' && Number.isFinite(balanceAlpha) && balanceAlpha >= 0 && balanceAlpha <= 1))
-    throw new Error(`--balance must be a number in [0, 1], got "${balanceText}"`);
+  const balanceAlpha = option(args, 'balance') === undefined ? undefined : boundedNumberOption(args, 'balance', 0, 1, false);
   const copyNames = option(args, 'copy-names') ?? 'fresh';
   if (copyNames !== 'fresh' && copyNames !== 'world') throw new Error(`--copy-names must be fresh or world, got "${copyNames}"`);
   if (copyNames === 'world' && !(copyRate > 0)) throw new Error('--copy-names world needs --copy P with P > 0');
