@@ -16,7 +16,7 @@
 import { Rng } from '../engine/rng.ts';
 import { KvDecoder } from '../model/decoder-cache.ts';
 import type { Transformer } from '../model/transformer.ts';
-import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { type PolicyTokenizer, SlotMap } from '../text/policy-tokenizer.ts';
 import { streamSeed } from '../world/random.ts';
 import type { Question } from '../world/types.ts';
 import { type Demonstration, executePlan, type ExpertContext, planQuestion, renderResponse } from './expert.ts';
@@ -87,7 +87,7 @@ export function recoveryExamples(tokenizer: PolicyTokenizer, roll: Rollout, demo
     const want = expertContinuation(demo, searchesBefore(roll, turn.start));
     if (!deviated) {
       // The policy's turn against the expert's next action from the same state (its first think + action).
-      const wrote = squash(tokenizer.decode(roll.ids.subarray(turn.start, turn.end)));
+      const wrote = squash(tokenizer.decode(roll.ids.subarray(turn.start, turn.end), new SlotMap(roll.slotNames)));
       const next = want ? squash(firstAction(want.response)) : null;
       if (next === null || wrote !== next) deviated = true;
     } else if (want === null) {
@@ -115,7 +115,9 @@ function firstAction(response: string): string {
 }
 
 function recoveryExample(tokenizer: PolicyTokenizer, roll: Rollout, at: number, want: ExpertContinuation, demo: Demonstration): SftExample {
-  const cont = encodeResponse(tokenizer, want.response, want.observations);
+  // The slots the kept part uses, extended by the expert's continuation.
+  const slots = tokenizer.prefixSlots(roll.slotNames, roll.promptIds, roll.ids.subarray(0, at));
+  const cont = encodeResponse(tokenizer, want.response, want.observations, slots);
   const n = roll.promptIds.length + at;
   const ids = new Int32Array(n + cont.ids.length);
   ids.set(roll.promptIds, 0);

@@ -35,7 +35,8 @@ import { createBm25Retriever, type Bm25Options } from '../retrieval/bm25.ts';
 import { informationBlock } from '../retrieval/format.ts';
 import type { Retriever } from '../retrieval/types.ts';
 import { pyStrip } from '../reward/normalize.ts';
-import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { type PolicyTokenizer, SlotMap } from '../text/policy-tokenizer.ts';
+import { IDS_PER_SLOT } from '../text/policy-vocab.ts';
 import { streamSeed } from '../world/random.ts';
 import type { CorpusRecord } from '../world/types.ts';
 
@@ -81,6 +82,8 @@ export interface RolloutPrefix {
   logprobs: Float32Array;
   searches: RolloutSearch[];
   segments: RolloutSegment[];
+  /** The earlier rollout's slot names (Rollout.slotNames); the continuation keeps the slots its prompt and prefix use. */
+  slotNames?: readonly string[];
 }
 
 export interface RolloutQuestion {
@@ -150,8 +153,10 @@ export interface Rollout {
   /** Sampling log-probability of each generated token (decoder-cache.ts PickResult), 0 on observation tokens. */
   logprobs: Float32Array;
   segments: RolloutSegment[];
-  /** tokenizer.decode(ids). */
+  /** tokenizer.decode(ids, its SlotMap). */
   response: string;
+  /** The entity slots' names (policy-tokenizer.ts SlotMap): slot k of promptIds and ids is slotNames[k]; [] without slots. */
+  slotNames: string[];
   trajectory: Trajectory;
   /** The trajectory's final answer (extractAnswer of the response), null when none. */
   answer: string | null;
@@ -213,6 +218,8 @@ interface Seq {
   slot: number;
   rng: Rng;
   prompt: Int32Array;
+  /** Entity slots of this sequence (policy-tokenizer.ts); `slot` is its KV-cache slot. */
+  entities: SlotMap;
   ids: number[];
   mask: number[];
   logprobs: number[];
@@ -266,12 +273,29 @@ export async function rollout(
   // -1e9 on every turn (a warm start trained on all three roles otherwise leaks e.g. <cut_1> into its reasoning).
   const never = [sp.pad, sp.bos, sp.actor, sp.judge, sp.trim, sp.accept, sp.reject, ...sp.cut];
   const ban = [...never, sp.search, sp.searchEnd];
+  // With entity slots, the Actor writes only names its sequence has read: the ids of slots not yet given are banned
+  // too (lists per number of slots given, built when first needed).
+  const slotBans = new Map<string, number[]>();
+  const banned = (s: Seq): number[] => {
+    const base = s.forcedTurn ? ban : never;
+    const given = s.entities.size;
+    if (tokenizer.slots === 0 || given >= tokenizer.slots) return base;
+    const key = `${s.forcedTurn ? 1 : 0}:${given}`;
+    let list = slotBans.get(key);
+    if (!list) {
+      list = [...base];
+      for (let id = tokenizer.slotBase + IDS_PER_SLOT * given; id < tokenizer.size; id++) list.push(id);
+      slotBans.set(key, list);
+    }
+    return list;
+  };
   const invalidIds = encodeContinuation(tokenizer, INVALID_ACTION_OBSERVATION);
   const stats: RolloutStats = { sequences: questions.length * G, generatedTokens: 0, observationTokens: 0, steps: 0, retrieverCalls: 0, seconds: 0 };
 
   const all: Seq[] = [];
   questions.forEach((q, qi) => {
-    const prompt = Int32Array.from([sp.bos, ...tokenizer.encode(actorPrompt(q.question))]);
+    const promptSlots = new SlotMap();
+    const prompt = Int32Array.from([sp.bos, ...tokenizer.encode(actorPrompt(q.question), promptSlots)]);
     const pre = q.prefix;
     if (pre) {
       const n = pre.ids.length;
@@ -284,8 +308,10 @@ export async function rollout(
       const gi = q.group ?? g;
       const key = `rollout:${q.id}:${gi}${q.revision ? `:r${q.revision}` : ''}${q.streamTag ? `:${q.streamTag}` : ''}`;
       const invalid = pre ? pre.segments.filter((sg) => sg.kind === 'invalid').length : 0;
+      // Each sequence its own map: the prompt's slots, or the prefix's (the same prompt, then the kept response).
+      const slots = pre ? tokenizer.prefixSlots(pre.slotNames ?? [], prompt, pre.ids) : promptSlots.clone();
       all.push({
-        qi, q, g: gi, slot: -1, rng: new Rng(streamSeed(opts.seed, key)), prompt,
+        qi, q, g: gi, slot: -1, rng: new Rng(streamSeed(opts.seed, key)), prompt, entities: slots,
         ids: pre ? Array.from(pre.ids) : [], mask: pre ? Array.from(pre.mask) : [], logprobs: pre ? Array.from(pre.logprobs) : [],
         segments: pre ? pre.segments.map((sg) => ({ ...sg })) : [], searches: pre ? pre.searches.map((x) => ({ ...x, passages: [...x.passages] })) : [],
         pending: pre ? [...prompt, ...pre.ids] : [...prompt], turnStart: 0,
@@ -355,7 +381,7 @@ export async function rollout(
             endTruncated(s);
             continue;
           }
-          chunks.push({ slot: s.slot, ids: s.pending, uniform: temperature > 0 ? s.rng.nextF32() : 0, ban: s.forcedTurn ? ban : never });
+          chunks.push({ slot: s.slot, ids: s.pending, uniform: temperature > 0 ? s.rng.nextF32() : 0, ban: banned(s) });
           fed.push(s);
         }
         if (chunks.length === 0) break;
@@ -376,7 +402,7 @@ export async function rollout(
         if (s.done) continue;
         s.turns++;
         const last = s.ids[s.ids.length - 1];
-        const action = stops.has(last) ? parseAction(tokenizer.decode(s.ids.slice(s.turnStart))) : null;
+        const action = stops.has(last) ? parseAction(tokenizer.decode(s.ids.slice(s.turnStart), s.entities)) : null;
         if (last === sp.eos) {
           s.done = true;
           s.finish = 'eos';
@@ -402,7 +428,7 @@ export async function rollout(
           throw new Error(`rollout: retriever ${retriever.name} answered ${results.length} lists for ${searching.length} queries`);
         searching.forEach((s, i) => {
           const passages = results[i].slice(0, topK);
-          const obs = tokenizer.encode(informationBlock(passages.map((p) => p.contents)));
+          const obs = tokenizer.encode(informationBlock(passages.map((p) => p.contents)), s.entities);
           const start = s.ids.length;
           const ok = observe(s, obs, 'information');
           s.searches.push({ query: s.query ?? '', passages, tokens: ok ? { start, end: start + obs.length } : null });
@@ -416,7 +442,7 @@ export async function rollout(
 
   const rollouts: Rollout[] = all.map((s) => {
     const ids = Int32Array.from(s.ids);
-    const response = tokenizer.decode(ids);
+    const response = tokenizer.decode(ids, s.entities);
     const trajectory = parseTrajectory(response);
     return {
       questionIndex: s.qi,
@@ -429,6 +455,7 @@ export async function rollout(
       logprobs: Float32Array.from(s.logprobs),
       segments: s.segments,
       response,
+      slotNames: [...s.entities.names],
       trajectory,
       answer: trajectory.answer,
       searches: s.searches,

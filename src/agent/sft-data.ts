@@ -11,7 +11,7 @@
 // gives the same examples for the questions it keeps.
 import { Rng } from '../engine/rng.ts';
 import { passagesToString } from '../retrieval/format.ts';
-import { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { PolicyTokenizer, SlotMap } from '../text/policy-tokenizer.ts';
 import { buildPolicyVocab, MAX_CUT, type VocabBuildOptions } from '../text/policy-vocab.ts';
 import { shuffle, streamSeed } from '../world/random.ts';
 import type { CorpusRecord, Question } from '../world/types.ts';
@@ -37,9 +37,25 @@ export function* worldVocabTexts(corpus: readonly CorpusRecord[], questions: rea
   }
 }
 
-/** The policy tokenizer of a world (see policy-vocab.ts; default at most 8000 ids). */
+/** Words that open at least `min` questions (Which, What, How, ...): with slots, never names. */
+export function questionOpeners(questions: readonly Question[], min = 50): string[] {
+  const n = new Map<string, number>();
+  for (const q of questions) {
+    const m = /^\s*([\p{L}\p{M}]+)/u.exec(q.question);
+    if (m) n.set(m[1], (n.get(m[1]) ?? 0) + 1);
+  }
+  return [...n].filter(([, c]) => c >= min).map(([w]) => w).sort();
+}
+
+/**
+ * The policy tokenizer of a world (see policy-vocab.ts; default at most 8000 ids). With `slots`, names are told by
+ * the passages (their proper nouns), less the words many questions open with.
+ */
 export function buildWorldTokenizer(corpus: readonly CorpusRecord[], questions: readonly Question[], opts: VocabBuildOptions = {}): PolicyTokenizer {
-  return new PolicyTokenizer(buildPolicyVocab(worldVocabTexts(corpus, questions), POLICY_TEMPLATE_TEXTS, opts));
+  const o = opts.slots
+    ? { ...opts, nameTexts: opts.nameTexts ?? corpus.map((r) => r.contents), slotExempt: [...(opts.slotExempt ?? []), ...questionOpeners(questions)] }
+    : opts;
+  return new PolicyTokenizer(buildPolicyVocab(worldVocabTexts(corpus, questions), POLICY_TEMPLATE_TEXTS, o));
 }
 
 function renamerFor(kind: 'fresh' | 'world', tokenizer: PolicyTokenizer, plans: readonly (Plan | null)[]): Renamer {
@@ -71,9 +87,12 @@ export interface SftExample {
   cut: number | null;
 }
 
-/** Token ids of a response and its loss mask: 0 on tokens that start inside one of the observation spans. */
-export function encodeResponse(tokenizer: PolicyTokenizer, response: string, observations: readonly TextSpan[]): { ids: Int32Array; mask: Uint8Array } {
-  const enc = tokenizer.encodeWithOffsets(response);
+/**
+ * Token ids of a response and its loss mask: 0 on tokens that start inside one of the observation spans. `slots`:
+ * the sequence's entity slots (its prompt's), extended in place.
+ */
+export function encodeResponse(tokenizer: PolicyTokenizer, response: string, observations: readonly TextSpan[], slots: SlotMap): { ids: Int32Array; mask: Uint8Array } {
+  const enc = tokenizer.encodeWithOffsets(response, slots);
   const mask = new Uint8Array(enc.ids.length);
   for (let i = 0; i < enc.ids.length; i++) {
     const s = enc.starts[i];
@@ -96,8 +115,9 @@ function concat(parts: readonly ArrayLike<number>[]): Int32Array {
 
 /** The Actor example of a demonstration; `text` replaces its question and response (copy augmentation). */
 export function actorExample(tokenizer: PolicyTokenizer, demo: Demonstration, text?: ActorText): SftExample {
-  const prompt = tokenizer.encode(actorPrompt(text?.question ?? demo.question.question));
-  const resp = encodeResponse(tokenizer, text?.response ?? demo.response, text?.observations ?? demo.observations);
+  const slots = new SlotMap();
+  const prompt = tokenizer.encode(actorPrompt(text?.question ?? demo.question.question), slots);
+  const resp = encodeResponse(tokenizer, text?.response ?? demo.response, text?.observations ?? demo.observations, slots);
   const promptLength = 1 + prompt.length;
   const ids = concat([[tokenizer.special.bos], prompt, resp.ids]);
   const mask = new Uint8Array(ids.length);

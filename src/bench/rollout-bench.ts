@@ -53,7 +53,7 @@ import { Rng } from '../engine/rng.ts';
 import { Tape } from '../engine/tape.ts';
 import type { Backend } from '../engine/types.ts';
 import { KvDecoder, argmaxRows, type DecoderWeights } from '../model/decoder-cache.ts';
-import { createPolicy, loadPolicy, type PolicyPresetName, POLICY_PRESETS, worldHash } from '../model/policy.ts';
+import { checkpointTokenizerSlots, createPolicy, loadPolicy, policyBinding, type PolicyPresetName, POLICY_PRESETS, worldHash } from '../model/policy.ts';
 import type { Transformer } from '../model/transformer.ts';
 import { DEFAULT_GRPO } from '../rl/grpo.ts';
 import { grpoUpdate, sequenceLogprobs, type UpdateSequence } from '../rl/update.ts';
@@ -135,7 +135,14 @@ interface Setup {
 async function benchPolicy(backend: Backend, o: Args, tok: PolicyTokenizer, corpus: readonly CorpusRecord[]): Promise<Transformer> {
   if (!o.checkpoint) return createPolicy(backend.ops, o.preset, tok.size, 1);
   const { readFileSync } = (await import(/* @vite-ignore */ 'node:fs')) as typeof import('node:fs');
-  return loadPolicy(backend.ops, readFileSync(o.checkpoint), o.checkpoint, { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } }).model;
+  return loadPolicy(backend.ops, readFileSync(o.checkpoint), o.checkpoint, { expect: policyBinding(tok, worldHash(corpus)) }).model;
+}
+
+/** Entity slots of the --checkpoint's tokenizer (0 without one). */
+async function checkpointSlots(o: Args): Promise<number> {
+  if (!o.checkpoint) return 0;
+  const { readFileSync } = (await import(/* @vite-ignore */ 'node:fs')) as typeof import('node:fs');
+  return checkpointTokenizerSlots(readFileSync(o.checkpoint), o.checkpoint);
 }
 
 async function setup(o: Args): Promise<Setup> {
@@ -156,7 +163,7 @@ async function setup(o: Args): Promise<Setup> {
     all = SPLITS.flatMap((s) => PARTS.flatMap((p) => w.questions[s][p]));
     train = TRAINING_SPLITS.flatMap((s) => w.questions[s].train);
   }
-  const tok = buildWorldTokenizer(corpus, all);
+  const tok = buildWorldTokenizer(corpus, all, { slots: await checkpointSlots(o) });
   // Half one-hop (NQ-like), half two-hop (HotpotQA-like) training questions.
   const nq = train.filter((q) => q.hops === 1);
   const multi = train.filter((q) => q.hops > 1);

@@ -11,7 +11,7 @@ import { createExpertContext } from '../agent/expert.ts';
 import { bm25PassageRetriever } from '../agent/rollout.ts';
 import { buildSftData, buildWorldTokenizer, type SftExample } from '../agent/sft-data.ts';
 import { createBackend } from '../engine/create.ts';
-import { loadPolicy, worldHash } from '../model/policy.ts';
+import { checkpointTokenizerSlots, loadPolicy, policyBinding, worldHash } from '../model/policy.ts';
 import { createBm25Retriever } from '../retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
 import type { Part, Question, SplitName } from '../world/types.ts';
@@ -56,15 +56,16 @@ interface Setup {
 async function setup(args: string[]): Promise<Setup> {
   const checkpoint = option(args, 'checkpoint') ?? join(SHIPPED_POLICY_DIR, POLICY_FILE);
   const world = loadWorldOrDefault(option(args, 'world'), log);
-  const tok = buildWorldTokenizer(world.corpus, world.all);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(checkpoint);
   } catch (e) {
     throw new Error(`cannot read the checkpoint ${checkpoint} (${e instanceof Error ? e.message : String(e)})`);
   }
+  // The checkpoint says how many entity slots its tokenizer has; the rest of the tokenizer comes from the world.
+  const tok = buildWorldTokenizer(world.corpus, world.all, { slots: checkpointTokenizerSlots(bytes, checkpoint) });
   const backend = await createBackend('cpu');
-  const loaded = loadPolicy(backend.ops, bytes, checkpoint, { expect: { tokenizerHash: tok.hash, worldHash: worldHash(world.corpus) } });
+  const loaded = loadPolicy(backend.ops, bytes, checkpoint, { expect: policyBinding(tok, worldHash(world.corpus)) });
   log(`${checkpoint}: ${loaded.model.parameterCount} parameters (${loaded.metadata.preset ?? '?'} preset, ${loaded.metadata.steps ?? '?'} steps); world ${world.source}; ${backend.info.adapter}`);
   return { world, tok, checkpoint, loaded, backend };
 }

@@ -11,7 +11,7 @@ import { buildSftData, buildWorldTokenizer, encodeResponse } from '../agent/sft-
 import { Rng } from '../engine/rng.ts';
 import { createBm25Retriever } from '../retrieval/bm25.ts';
 import { passagesToString } from '../retrieval/format.ts';
-import { addFallbackStats, type FallbackStats, type PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { addFallbackStats, type FallbackStats, type PolicyTokenizer, SlotMap } from '../text/policy-tokenizer.ts';
 import { readWorld } from '../world/format.ts';
 import { streamSeed } from '../world/random.ts';
 import type { Question, SplitName } from '../world/types.ts';
@@ -63,8 +63,9 @@ function fallbackJson(s: FallbackStats): Record<string, number> {
 }
 
 function demoTokens(tok: PolicyTokenizer, d: Demonstration): { total: number; response: number; policy: number } {
-  const prompt = 1 + tok.encode(actorPrompt(d.question.question)).length;
-  const r = encodeResponse(tok, d.response, d.observations);
+  const slots = new SlotMap();
+  const prompt = 1 + tok.encode(actorPrompt(d.question.question), slots).length;
+  const r = encodeResponse(tok, d.response, d.observations, slots);
   let policy = 0;
   for (let i = 0; i < r.mask.length; i++) policy += r.mask[i];
   return { total: prompt + r.ids.length, response: r.ids.length, policy };

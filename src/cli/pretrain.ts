@@ -13,11 +13,12 @@ import { corpusRetriever } from '../agent/rollout.ts';
 import { DEFAULT_MIX, trainSft } from '../agent/sft-train.ts';
 import { buildSftData, buildWorldTokenizer, type SftExample } from '../agent/sft-data.ts';
 import { createBackend } from '../engine/create.ts';
-import { createPolicy, loadPolicy, policyConfig, type PolicyPresetName, POLICY_PRESET_NAMES, POLICY_PRESETS, type PolicyShape, savePolicy, worldHash } from '../model/policy.ts';
+import { checkpointTokenizerSlots, createPolicy, loadPolicy, policyBinding, policyConfig, type PolicyPresetName, POLICY_PRESET_NAMES, POLICY_PRESETS, type PolicyShape, savePolicy, worldHash } from '../model/policy.ts';
 import { MAX_SHIFT } from '../model/transformer.ts';
 import { readSafetensors, type TensorToWrite, writeSafetensors } from '../model/safetensors.ts';
 import { createBm25Retriever } from '../retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { MAX_SLOTS } from '../text/policy-vocab.ts';
 import { buildWorld } from '../world/build.ts';
 import { corpusRecords, readWorld } from '../world/format.ts';
 import { streamSeed } from '../world/random.ts';
@@ -33,7 +34,7 @@ export const SHIPPED_POLICY_DIR = 'public/policy';
 
 export const PRETRAIN_USAGE = [
   'pretrain [--preset tiny|small] [--world DIR] [--seed N] [--steps N | --minutes M] [--questions N] [--lr X] [--token-budget N]',
-  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--tag-weight W] [--copy P [--copy-prefixes] [--copy-names fresh|world]] [--positions normal|sinusoidal] [--shift S] [--frozen-embeddings] [--balance A] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
+  '         [--mix A,J,T[,C]] [--warmup N] [--decision-weight W] [--tag-weight W] [--copy P [--copy-prefixes] [--copy-names fresh|world]] [--positions normal|sinusoidal] [--shift S] [--frozen-embeddings] [--slots N] [--balance A] [--dagger AT[,AT...] [--dagger-share S] [--dagger-questions N]] [--stop-after N] [--max-minutes M] [--save-every N] [--threads 1|2] [--init CKPT] [--f32] --out DIR',
   '  SFT warm start of one policy on the Actor, Discriminator and Trimmer examples of the training questions. Without',
   '  --world the default world is built in memory (seed 0). --minutes fixes the step count after 10 timed steps (the',
   '  README it writes gives the --steps that reproduces the run). Writes DIR/model.safetensors, DIR/train-log.jsonl,',
@@ -47,7 +48,10 @@ export const PRETRAIN_USAGE = [
   '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
   '  2 for small and base, 0 for tiny). --frozen-embeddings keeps the token embedding at its random initialization, in',
   '  this run and in GRPO from its checkpoint (TransformerConfig.frozenEmbeddings; refused with --init, which keeps the',
-  '  checkpoint\'s). --balance A (0..1): draw the Actor, judge and trim examples per relation chain of their question',
+  '  checkpoint\'s). --slots N (1..512): a tokenizer with N entity slots: names (capitalized words whose lowercase is no',
+  '  piece) are written as @0, @1, ... in order of first appearance in each sequence, so that an answer read in a',
+  '  passage is written with ids every demonstration trains (src/text/policy-tokenizer.ts; the checkpoint records N and',
+  '  eval and train rebuild that tokenizer; refused with --init). --balance A (0..1): draw the Actor, judge and trim examples per relation chain of their question',
   '  with probability ~ count^A (0: every relation alike; default: plain passes over the data, dominated by two relations',
   '  per split; src/agent/sft-batch.ts). --dagger AT (0 < AT < 1): after that share of the steps, roll the policy out',
   '  (temperature 1) on --dagger-questions training questions (default 2000) and train on the expert\'s continuation',
@@ -150,17 +154,24 @@ async function run(args: string[]): Promise<number> {
   if (daggerAt === undefined && (option(args, 'dagger-share') !== undefined || option(args, 'dagger-questions') !== undefined)) throw new Error('--dagger-share and --dagger-questions need --dagger AT');
   const daggerSteps = daggerAt?.map((at) => Math.max(1, Math.round(at * steps)));
   if (daggerSteps && new Set(daggerSteps).size !== daggerSteps.length) throw new Error(`--dagger ${daggerArg}: two rounds fall on the same step of ${steps}`);
+  const slots = option(args, 'slots') !== undefined ? integerOption(args, 'slots', 0, 1) : 0;
+  if (slots > MAX_SLOTS) throw new Error(`--slots must be an integer in 1..${MAX_SLOTS}, got ${slots}`);
+  if (slots > 0 && option(args, 'init') !== undefined) throw new Error('--slots sets the tokenizer of a fresh policy; with --init the checkpoint\'s tokenizer decides (drop one of them)');
   const log = (m: string): void => void process.stderr.write(`pretrain: ${m}\n`);
 
   const world = loadWorldOrDefault(option(args, 'world'), log);
-  const tok: PolicyTokenizer = buildWorldTokenizer(world.corpus, world.all);
+  const init = option(args, 'init');
+  const initBytes = init !== undefined ? readFileSync(init) : undefined;
+  const tokSlots = init !== undefined && initBytes ? checkpointTokenizerSlots(initBytes, init) : slots;
+  const tok: PolicyTokenizer = buildWorldTokenizer(world.corpus, world.all, { slots: tokSlots });
   const wHash = worldHash(world.corpus);
   // Interleave the training splits so a --questions limit keeps both (one-hop and multi-hop).
   const lists = TRAINING_SPLITS.map((s) => world.questions[s].train);
   const train: Question[] = [];
   for (let i = 0; train.length < maxQuestions && lists.some((l) => i < l.length); i++)
     for (const l of lists) if (i < l.length && train.length < maxQuestions) train.push(l[i]);
-  log(`world ${world.source}: ${world.corpus.length} passages, ${train.length} training questions; vocabulary ${tok.size} ids`);
+  log(`world ${world.source}: ${world.corpus.length} passages, ${train.length} training questions; vocabulary ${tok.size} ids${tok.slots > 0 ? ` (${tok.slots} entity slots)` : ''}`);
+  const binding = policyBinding(tok, wHash);
   // A question's group for --balance: its split and relation chain (e.g. "hotpotqa:located_in/capital").
   const relationChain = new Map(TRAINING_SPLITS.flatMap((s) => world.questions[s].train.map((q) => [q.id, relationChainKey(s, q)] as const)));
 
@@ -191,10 +202,9 @@ async function run(args: string[]): Promise<number> {
   const threads = option(args, 'threads');
   if (threads !== undefined && threads !== '1' && threads !== '2') throw new Error(`--threads must be 1 or 2, got "${threads}"`);
   const backend = await createBackend('cpu', threads ? { threads: Number(threads) as 1 | 2 } : {});
-  const init = option(args, 'init');
   // --init: continue from a checkpoint's weights (same preset, tokenizer and world; a fresh optimizer and schedule).
-  const model = init
-    ? loadPolicy(backend.ops, readFileSync(init), init, { expect: { tokenizerHash: tok.hash, worldHash: wHash }, config: policyConfig(shape, tok.size) }).model
+  const model = init && initBytes
+    ? loadPolicy(backend.ops, initBytes, init, { expect: binding, config: policyConfig(shape, tok.size) }).model
     : createPolicy(backend.ops, shape, tok.size, seed, { positions });
   if (init) log(`initialised from ${init}`);
   log(`${backend.info.adapter}; ${preset} policy, ${model.parameterCount} parameters`);
@@ -248,7 +258,7 @@ async function run(args: string[]): Promise<number> {
         log(`step ${s.step}/${s.steps} loss ${s.loss.toFixed(3)} (actor ${fmt(s.roleLoss.actor)} judge ${fmt(s.roleLoss.judge)} trim ${fmt(s.roleLoss.trim)}${corpusLm.length > 0 ? ` corpus ${fmt(s.roleLoss.corpus)}` : ''}) lr ${s.lr.toExponential(2)} |g| ${s.gradNorm.toFixed(2)} ${s.tokensPerSecond.toFixed(0)} tok/s ${s.seconds.toFixed(0)} s`);
       if (saveEvery > 0 && s.step % saveEvery === 0) {
         // An interim checkpoint (weights only: a stopped run cannot resume its optimizer state from it).
-        const b = await savePolicy(model, { tokenizerHash: tok.hash, worldHash: wHash }, { preset, seed: String(seed), steps: String(s.step), interim: 'true' });
+        const b = await savePolicy(model, binding, { preset, seed: String(seed), steps: String(s.step), interim: 'true' });
         writeFileSync(join(out, `interim-${POLICY_FILE}`), f32 ? b : checkpointToF16(b, join(out, POLICY_FILE)));
         writeFileSync(join(out, 'train-log.jsonl'), `${logLines.join('\n')}\n`);
       }
@@ -257,7 +267,7 @@ async function run(args: string[]): Promise<number> {
   writeFileSync(join(out, 'train-log.jsonl'), `${logLines.join('\n')}\n`);
   const extra: Record<string, string> = { preset, seed: String(seed), steps: String(result.steps), role: 'actor+judge+trim', dtype: f32 ? 'F32' : 'F16' };
   if (init) extra.init = init;
-  let bytes = await savePolicy(model, { tokenizerHash: tok.hash, worldHash: wHash }, extra);
+  let bytes = await savePolicy(model, binding, extra);
   if (!f32) bytes = checkpointToF16(bytes, join(out, POLICY_FILE));
   writeFileSync(join(out, POLICY_FILE), bytes);
   const parameters = model.parameterCount;
@@ -269,7 +279,7 @@ async function run(args: string[]): Promise<number> {
   const cmd = [
     'npm run -s cli -- pretrain', `--preset ${preset}`, worldArg ? `--world ${worldArg}` : '', `--seed ${seed}`, `--steps ${result.plannedSteps}`, result.stoppedEarly ? `--stop-after ${result.steps}` : '',
     maxQuestions !== Number.MAX_SAFE_INTEGER ? `--questions ${maxQuestions}` : '', `--lr ${lr}`, `--token-budget ${tokenBudget}`,
-    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, tagWeight !== 1 ? `--tag-weight ${tagWeight}` : '', copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', copyNames !== 'fresh' ? `--copy-names ${copyNames}` : '', positions !== 'normal' ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', frozenEmbeddings ? '--frozen-embeddings' : '', balanceAlpha !== undefined ? `--balance ${balanceAlpha}` : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
+    `--mix ${mix.actor},${mix.judge},${mix.trim}${(mix.corpus ?? 0) > 0 ? `,${mix.corpus}` : ''}`, `--warmup ${warmup}`, `--decision-weight ${decisionWeight}`, tagWeight !== 1 ? `--tag-weight ${tagWeight}` : '', copyRate > 0 ? `--copy ${copyRate}` : '', copyPrefixes ? '--copy-prefixes' : '', copyNames !== 'fresh' ? `--copy-names ${copyNames}` : '', positions !== 'normal' ? `--positions ${positions}` : '', shift !== presetShift ? `--shift ${shift}` : '', frozenEmbeddings ? '--frozen-embeddings' : '', slots > 0 ? `--slots ${slots}` : '', balanceAlpha !== undefined ? `--balance ${balanceAlpha}` : '', daggerAt !== undefined ? `--dagger ${daggerAt.join(',')} --dagger-share ${daggerShare} --dagger-questions ${daggerQuestions}` : '', init ? `--init ${init}` : '', f32 ? '--f32' : '', `--out ${out}`,
   ].filter((s) => s !== '').join(' ');
   const summary = {
     out,
@@ -281,6 +291,7 @@ async function run(args: string[]): Promise<number> {
     frozen_embeddings: modelFrozen,
     parameters,
     vocab: tok.size,
+    entity_slots: tok.slots,
     tokenizer: tok.hash,
     world: wHash,
     world_source: world.source,

@@ -159,7 +159,8 @@ async function run(args: string[]): Promise<number> {
     const retriever = await retrieverFor(args, backend, world);
     const judge = externalJudgeFor(args, config);
     let evalPath: string | null = null; // DIR/eval.jsonl: one line per dev evaluation of a split (the curve)
-    const { trainer, models } = createTrainer({ config, backend, world, checkpoint, ...(retriever ? { retriever } : {}), ...(judge ? { externalJudge: judge } : {}), onEvent: (e) => {
+    const tokenizerSlots = resumeState?.binding.tokenizerSlots;
+    const { trainer, models } = createTrainer({ config, backend, world, checkpoint, ...(tokenizerSlots ? { tokenizerSlots } : {}), ...(retriever ? { retriever } : {}), ...(judge ? { externalJudge: judge } : {}), onEvent: (e) => {
       if (e.type === 'eval') {
         log(`eval step ${e.step} ${e.split}: em ${e.em.toFixed(3)} format ${e.formatValid.toFixed(2)} (n ${e.n})`);
         if (evalPath) appendFileSync(evalPath, `${JSON.stringify(e)}\n`);

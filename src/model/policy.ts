@@ -64,6 +64,37 @@ export interface PolicyBinding {
   tokenizerHash: string;
   /** worldHash(corpus). */
   worldHash: string;
+  /** The tokenizer's entity slots (PolicyTokenizer.slots) when it has any: how to rebuild it from the world. */
+  tokenizerSlots?: number;
+}
+
+/** The binding of a model that reads `tokenizer`'s ids on the world of `worldHashValue`. */
+export function policyBinding(tokenizer: { hash: string; slots: number }, worldHashValue: string): PolicyBinding {
+  return { tokenizerHash: tokenizer.hash, worldHash: worldHashValue, ...(tokenizer.slots > 0 ? { tokenizerSlots: tokenizer.slots } : {}) };
+}
+
+/** Metadata key of PolicyBinding.tokenizerSlots (absent: no slots). */
+const SLOTS_KEY = 'tokenizer_slots';
+
+function parseSlots(value: string | undefined, source: string): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isInteger(n)) throw new PolicyCheckpointError('format', `policy checkpoint ${source}: metadata ${SLOTS_KEY} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * The entity slots of the tokenizer a checkpoint was trained with (0: none), read from its metadata, so that the
+ * caller can rebuild that tokenizer from the world before loading it.
+ */
+export function checkpointTokenizerSlots(bytes: Uint8Array | ArrayBuffer, source: string): number {
+  let md: Record<string, string>;
+  try {
+    md = readSafetensors(bytes, source).metadata;
+  } catch (e) {
+    throw new PolicyCheckpointError('format', `policy checkpoint ${source}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return parseSlots(md[SLOTS_KEY], source);
 }
 
 /** Identifies a world's corpus: FNV-1a 64 over its ids and contents in order ("fnv1a64:<16 hex>"). */
@@ -98,7 +129,7 @@ export async function savePolicy(
 ): Promise<Uint8Array> {
   const tensors = new Map<string, TensorToWrite>();
   for (const p of model.params) tensors.set(p.name, { dtype: 'F32', shape: [...p.shape], data: await model.ops.readF32(p.value) });
-  for (const k of ['format', 'version', 'config', 'tokenizer', 'world'])
+  for (const k of ['format', 'version', 'config', 'tokenizer', 'world', SLOTS_KEY])
     if (k in extra) throw new Error(`savePolicy: metadata key "${k}" is reserved`);
   return writeSafetensors(tensors, {
     ...extra,
@@ -107,6 +138,7 @@ export async function savePolicy(
     config: JSON.stringify(model.config),
     tokenizer: binding.tokenizerHash,
     world: binding.worldHash,
+    ...(binding.tokenizerSlots ? { [SLOTS_KEY]: String(binding.tokenizerSlots) } : {}),
   });
 }
 
@@ -219,7 +251,8 @@ export function loadPolicy(ops: Ops, bytes: Uint8Array | ArrayBuffer, source: st
     model.dispose();
     throw e;
   }
-  return { model, config, binding: { tokenizerHash: md.tokenizer, worldHash: md.world }, metadata: md };
+  const slots = parseSlots(md[SLOTS_KEY], source);
+  return { model, config, binding: { tokenizerHash: md.tokenizer, worldHash: md.world, ...(slots > 0 ? { tokenizerSlots: slots } : {}) }, metadata: md };
 }
 
 /** A fresh policy of a preset for a tokenizer (weights from `seed`). */

@@ -9,7 +9,7 @@
 // segments and searches; the continuation (src/agent/rollout.ts `prefix`) counts those searches toward the limit.
 import { rollout, type PassageRetriever, type Rollout, type RolloutOptions, type RolloutPrefix, type RolloutQuestion } from '../agent/rollout.ts';
 import type { SequenceModel } from '../model/decoder-cache.ts';
-import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { type PolicyTokenizer, SlotMap } from '../text/policy-tokenizer.ts';
 
 export interface CutResult {
   prefix: RolloutPrefix;
@@ -26,10 +26,11 @@ export function keptTokenCount(r: Rollout, k: number, tokenizer: PolicyTokenizer
   if (k === 0) return 0;
   const end = steps[k - 1].span.end;
   const sp = tokenizer.special;
+  const names = new SlotMap(r.slotNames);
   for (let i = 0; i < r.ids.length; i++) {
     const id = r.ids[i];
     if (id !== sp.informationEnd && id !== sp.searchEnd) continue;
-    const len = tokenizer.decode(r.ids.subarray(0, i + 1)).length;
+    const len = tokenizer.decode(r.ids.subarray(0, i + 1), names).length;
     if (len === end) return i + 1;
     if (len > end) break;
   }
@@ -42,7 +43,7 @@ export function cutRollout(r: Rollout, k: number, tokenizer: PolicyTokenizer): C
   const segments = r.segments.filter((s) => s.start < n).map((s) => ({ ...s, end: Math.min(s.end, n) }));
   const searches = r.searches.filter((s) => s.tokens !== null && s.tokens.end <= n).map((s) => ({ ...s, passages: [...s.passages] }));
   return {
-    prefix: { ids: r.ids.slice(0, n), mask: r.mask.slice(0, n), logprobs: r.logprobs.slice(0, n), searches, segments },
+    prefix: { ids: r.ids.slice(0, n), mask: r.mask.slice(0, n), logprobs: r.logprobs.slice(0, n), searches, segments, slotNames: r.slotNames },
     keptText: r.response.slice(0, endChar),
     discardedText: r.response.slice(endChar).trimStart(),
   };

@@ -4,7 +4,7 @@
 import { bm25PassageRetriever, type PassageRetriever } from '../agent/rollout.ts';
 import { buildWorldTokenizer } from '../agent/sft-data.ts';
 import type { Backend } from '../engine/types.ts';
-import { createPolicy, loadPolicy, worldHash, type PolicyBinding } from '../model/policy.ts';
+import { checkpointTokenizerSlots, createPolicy, loadPolicy, policyBinding, worldHash, type PolicyBinding } from '../model/policy.ts';
 import type { Transformer } from '../model/transformer.ts';
 import type { ProcessJudge } from '../reward/judges.ts';
 import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
@@ -33,6 +33,8 @@ export interface TrainerSetup {
   checkpoint: CheckpointAsset | null;
   /** Default: buildWorldTokenizer over the world (what `cli pretrain` uses). */
   tokenizer?: PolicyTokenizer;
+  /** Entity slots of that default tokenizer (a resumed run's binding); default: the checkpoint's, else none. */
+  tokenizerSlots?: number;
   retriever?: PassageRetriever;
   externalJudge?: ProcessJudge;
   onEvent?: (e: TrainerEvent) => void;
@@ -51,9 +53,11 @@ export interface LoadedModels {
   origin: string;
 }
 
-export function loadModels(s: Pick<TrainerSetup, 'config' | 'backend' | 'world' | 'checkpoint' | 'tokenizer'>): LoadedModels {
-  const tokenizer = s.tokenizer ?? buildWorldTokenizer(s.world.corpus, allQuestions(s.world.questions));
-  const binding: PolicyBinding = { tokenizerHash: tokenizer.hash, worldHash: worldHash(s.world.corpus) };
+export function loadModels(s: Pick<TrainerSetup, 'config' | 'backend' | 'world' | 'checkpoint' | 'tokenizer' | 'tokenizerSlots'>): LoadedModels {
+  // Without a tokenizer given: the world's, with the entity slots the run state or checkpoint was trained with.
+  const slots = s.tokenizerSlots ?? (s.checkpoint ? checkpointTokenizerSlots(s.checkpoint.bytes, s.checkpoint.source) : 0);
+  const tokenizer = s.tokenizer ?? buildWorldTokenizer(s.world.corpus, allQuestions(s.world.questions), { slots });
+  const binding: PolicyBinding = policyBinding(tokenizer, worldHash(s.world.corpus));
   const ops = s.backend.ops;
   if (s.checkpoint) {
     const a = loadPolicy(ops, s.checkpoint.bytes, s.checkpoint.source, { expect: binding });

@@ -1,7 +1,7 @@
 // Plain-data views of rollouts and questions for the trainer's events (events.ts): tokens with their text, mask and
 // sampling log-prob, steps with their passages and token ranges. Everything here is JSON- and clone-safe.
 import type { Rollout } from '../agent/rollout.ts';
-import type { PolicyTokenizer } from '../text/policy-tokenizer.ts';
+import { type PolicyTokenizer, SlotMap } from '../text/policy-tokenizer.ts';
 import type { Question } from '../world/types.ts';
 import type { QuestionView, StepView, TokenView, TrajectoryView } from './events.ts';
 
@@ -21,8 +21,15 @@ export function questionView(q: SplitQuestion): QuestionView {
   };
 }
 
-/** The text one id adds (spacing included, as the tokenizer decodes it before normalization). */
-export function tokenText(tok: PolicyTokenizer, id: number): string {
+/**
+ * The text one id adds (spacing included, as the tokenizer decodes it before normalization); an entity slot shows
+ * its name from `slotNames` (the rollout's), as "@k" without one.
+ */
+export function tokenText(tok: PolicyTokenizer, id: number, slotNames: readonly string[] = []): string {
+  if (tok.isSlot(id)) {
+    const t = tok.slotText(id, new SlotMap(slotNames));
+    if (t !== null) return t;
+  }
   // decodeText is the tokenizer's private per-id table; bracket access reads it without widening its API.
   const t = tok['decodeText'][id];
   return t === undefined || t === '' ? tok.decode([id]) : t;
@@ -58,7 +65,7 @@ function stepRanges(r: Rollout): { start: number; end: number }[] {
 export function trajectoryView(tok: PolicyTokenizer, r: Rollout, meta: TrajectoryMeta): TrajectoryView {
   const tokens: TokenView[] = Array.from(r.ids, (id, i) => ({
     id,
-    text: tokenText(tok, id),
+    text: tokenText(tok, id, r.slotNames),
     policy: r.mask[i] ? 1 : 0,
     logprob: r.mask[i] ? r.logprobs[i] : 0,
   }));

@@ -138,6 +138,14 @@ export interface PolicyVocab {
   specials: string[];
   /** Pieces in id order from PIECE_BASE (after the 256 byte tokens). */
   pieces: string[];
+  /**
+   * Entity slots (0 or absent: none). With N slots the ids after the pieces are N groups of four (space-prefixed or
+   * glued, capitalized or lowercase): the tokenizer writes a name as the slot of its first appearance in the sequence
+   * (policy-tokenizer.ts, "Slots"). Hashed when N > 0.
+   */
+  slots?: number;
+  /** With slots: the lowercase words that are names (sorted); hashed with `slots`. */
+  nameWords?: string[];
   /** How the vocabulary was built (informational, not hashed). */
   build?: { maxSize: number; minWordCount: number; minCharCount: number; words: number; chars: number; sourceTexts: number };
 }
@@ -149,7 +157,19 @@ export interface VocabBuildOptions {
   minWordCount?: number;
   /** Characters seen fewer times are left to byte fallback (printable ASCII is always in). Default 2. */
   minCharCount?: number;
+  /** Entity slots (PolicyVocab.slots); default 0. */
+  slots?: number;
+  /**
+   * With slots: the texts names are told by (default: none, so no names): a word is a name when it is written
+   * capitalized at least twice as often as in lowercase there (proper nouns of passages).
+   */
+  nameTexts?: readonly string[];
+  /** Words that are never names, besides the forced (template) ones: e.g. the words questions open with. */
+  slotExempt?: readonly string[];
 }
+
+/** Most entity slots a vocabulary may have. */
+export const MAX_SLOTS = 512;
 
 /** FNV-1a, 64-bit, over the UTF-16 code units of a string, as 16 hex digits. */
 export function fnv1a64(s: string): string {
@@ -169,13 +189,45 @@ export function fnv1a64(s: string): string {
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
 
-export function vocabHash(normalization: string, specials: readonly string[], pieces: readonly string[]): string {
-  return `fnv1a64:${fnv1a64(JSON.stringify([VOCAB_FORMAT, VOCAB_VERSION, normalization, specials, pieces]))}`;
+export function vocabHash(normalization: string, specials: readonly string[], pieces: readonly string[], slots = 0, nameWords: readonly string[] = []): string {
+  // Without slots the hash is what it was before slots existed, so older vocabularies keep theirs.
+  const content: unknown[] = [VOCAB_FORMAT, VOCAB_VERSION, normalization, specials, pieces];
+  if (slots > 0) content.push({ slots, nameWords });
+  return `fnv1a64:${fnv1a64(JSON.stringify(content))}`;
 }
 
-/** Total ids of a vocabulary. */
-export function vocabSize(v: Pick<PolicyVocab, 'pieces'>): number {
-  return PIECE_BASE + v.pieces.length;
+/** Ids per entity slot: space-prefixed or glued, capitalized or lowercase. */
+export const IDS_PER_SLOT = 4;
+
+/** Total ids of a vocabulary: specials, bytes, pieces and IDS_PER_SLOT per entity slot. */
+export function vocabSize(v: Pick<PolicyVocab, 'pieces' | 'slots'>): number {
+  return PIECE_BASE + v.pieces.length + IDS_PER_SLOT * (v.slots ?? 0);
+}
+
+const SENTENCE_END = new Set(['.', '!', '?']);
+
+/**
+ * The names of `texts` (lowercase, sorted): words of two or more letters written capitalized (first letter
+ * uppercase) at least twice as often as in lowercase, not counting words that open a text or a sentence, less
+ * `exempt` (compared in lowercase).
+ */
+export function findNameWords(texts: Iterable<string>, exempt: Iterable<string>): string[] {
+  const cap = new Map<string, number>();
+  const low = new Map<string, number>();
+  for (const text of texts) {
+    let prev = '.';
+    for (const a of pretokenize(text)) {
+      // A sentence's first word is capitalized whatever it is ("Its capital is ..."): it counts for neither form.
+      const initial = SENTENCE_END.has(prev);
+      prev = a.text;
+      if (!isWordAtom(a) || initial) continue;
+      const key = a.text.toLowerCase();
+      if (key === a.text) low.set(key, (low.get(key) ?? 0) + 1);
+      else if (/^\p{Lu}/u.test(a.text)) cap.set(key, (cap.get(key) ?? 0) + 1);
+    }
+  }
+  const skip = new Set([...exempt].map((w) => w.toLowerCase()));
+  return [...cap].filter(([k, n]) => n >= 2 * (low.get(k) ?? 0) && !skip.has(k)).map(([k]) => k).sort();
 }
 
 /**
@@ -185,6 +237,8 @@ export function vocabSize(v: Pick<PolicyVocab, 'pieces'>): number {
  */
 export function buildPolicyVocab(texts: Iterable<string>, forced: readonly string[], opts: VocabBuildOptions = {}): PolicyVocab {
   const maxSize = opts.maxSize ?? 8000;
+  const slots = opts.slots ?? 0;
+  if (!Number.isInteger(slots) || slots < 0 || slots > MAX_SLOTS) throw new PolicyVocabError(`policy vocab: slots must be an integer in 0..${MAX_SLOTS}, got ${slots}`);
   const minWordCount = opts.minWordCount ?? 2;
   const minCharCount = opts.minCharCount ?? 2;
   const words = new Map<string, number>();
@@ -241,13 +295,15 @@ export function buildPolicyVocab(texts: Iterable<string>, forced: readonly strin
     add(k);
   }
   const specials = [...SPECIAL_TOKENS];
+  const nameWords = slots > 0 ? findNameWords(opts.nameTexts ?? [], [...forcedWords, ...(opts.slotExempt ?? [])]) : [];
   return {
     format: VOCAB_FORMAT,
     version: VOCAB_VERSION,
     normalization: NORMALIZATION,
-    hash: vocabHash(NORMALIZATION, specials, pieces),
+    hash: vocabHash(NORMALIZATION, specials, pieces, slots, nameWords),
     specials,
     pieces,
+    ...(slots > 0 ? { slots, nameWords } : {}),
     build: { maxSize, minWordCount, minCharCount, words: pieces.length - nChars, chars: charSet.size, sourceTexts },
   };
 }
@@ -262,6 +318,7 @@ export function serializePolicyVocab(v: PolicyVocab): string {
     hash: v.hash,
     size: vocabSize(v),
     specials: v.specials,
+    ...(v.slots ? { slots: v.slots, nameWords: v.nameWords ?? [] } : {}),
     ...(v.build ? { build: v.build } : {}),
     pieces: v.pieces,
   })}\n`;
@@ -296,10 +353,22 @@ export function parsePolicyVocab(json: string, source = 'policy vocab'): PolicyV
   });
   const pieces = r.pieces as string[];
   for (const lit of LITERAL_ATOMS) if (!seen.has(lit)) throw new PolicyVocabError(`${source}: the literal piece ${JSON.stringify(lit)} is missing`);
-  if (typeof r.size === 'number' && r.size !== PIECE_BASE + pieces.length)
-    throw new PolicyVocabError(`${source}: size ${r.size} does not match ${PIECE_BASE + pieces.length} ids (specials + 256 bytes + pieces)`);
-  const hash = vocabHash(NORMALIZATION, SPECIAL_TOKENS, pieces);
+  const slots = r.slots ?? 0;
+  if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 0 || slots > MAX_SLOTS)
+    throw new PolicyVocabError(`${source}: "slots" must be an integer in 0..${MAX_SLOTS}, got ${JSON.stringify(r.slots)}`);
+  const names = r.nameWords ?? [];
+  if (!Array.isArray(names) || names.some((w) => typeof w !== 'string' || w.length === 0 || w !== w.toLowerCase()))
+    throw new PolicyVocabError(`${source}: "nameWords" must be an array of lowercase words`);
+  const nameWords = names as string[];
+  if (slots === 0 && nameWords.length > 0) throw new PolicyVocabError(`${source}: "nameWords" is given but "slots" is 0`);
+  const ids = PIECE_BASE + pieces.length + IDS_PER_SLOT * slots;
+  if (typeof r.size === 'number' && r.size !== ids)
+    throw new PolicyVocabError(`${source}: size ${r.size} does not match ${ids} ids (specials + 256 bytes + pieces${slots > 0 ? ` + ${IDS_PER_SLOT} per slot` : ''})`);
+  const hash = vocabHash(NORMALIZATION, SPECIAL_TOKENS, pieces, slots, nameWords);
   if (r.hash !== hash) throw new PolicyVocabError(`${source}: hash mismatch: the file says ${JSON.stringify(r.hash)}, its content hashes to "${hash}" (edited or corrupted)`);
   const build = typeof r.build === 'object' && r.build !== null ? (r.build as PolicyVocab['build']) : undefined;
-  return { format: VOCAB_FORMAT, version: VOCAB_VERSION, normalization: NORMALIZATION, hash, specials: [...SPECIAL_TOKENS], pieces, ...(build ? { build } : {}) };
+  return {
+    format: VOCAB_FORMAT, version: VOCAB_VERSION, normalization: NORMALIZATION, hash, specials: [...SPECIAL_TOKENS], pieces,
+    ...(slots > 0 ? { slots, nameWords } : {}), ...(build ? { build } : {}),
+  };
 }

@@ -1,12 +1,13 @@
 // Shared fixtures of the rollout and refiner tests: the tiny world with BM25 top-3, its policy tokenizer, good expert
 // demonstrations, and a scripted SequenceModel (emits fixed tokens chosen from what it is fed first).
 import { createExpertContext, type Demonstration, executePlan, planQuestion } from '../../src/agent/expert.ts';
+import { actorPrompt } from '../../src/agent/prompts.ts';
 import { bm25PassageRetriever, type PassageRetriever, type RolloutQuestion } from '../../src/agent/rollout.ts';
 import { buildWorldTokenizer, encodeResponse } from '../../src/agent/sft-data.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import type { PickChunk, PickOptions, PickResult, SequenceModel } from '../../src/model/decoder-cache.ts';
 import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
-import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
+import { type PolicyTokenizer, SlotMap } from '../../src/text/policy-tokenizer.ts';
 import { buildWorld } from '../../src/world/build.ts';
 import { corpusRecords } from '../../src/world/format.ts';
 import { streamSeed } from '../../src/world/random.ts';
@@ -21,11 +22,12 @@ export interface TinyWorld {
   retriever: PassageRetriever;
 }
 
-export async function tinyWorld(questionsPerSplit = 25): Promise<TinyWorld> {
+/** `slots`: entity slots of the tokenizer (default none). */
+export async function tinyWorld(questionsPerSplit = 25, slots = 0): Promise<TinyWorld> {
   const world = buildWorld({ seed: 0, size: 'tiny', sources: loadSources() }).world;
   const corpus = corpusRecords(world);
   const all: Question[] = SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p]));
-  const tok = buildWorldTokenizer(corpus, all);
+  const tok = buildWorldTokenizer(corpus, all, { slots });
   const ctx = createExpertContext(corpus, createBm25Retriever(corpus), all);
   const demos: Demonstration[] = [];
   for (const q of TRAINING_SPLITS.flatMap((s) => world.questions[s].train.slice(0, questionsPerSplit))) {
@@ -41,8 +43,15 @@ export const questionOf = (d: Demonstration): RolloutQuestion => ({ id: d.questi
 
 /** The policy's own tokens of a demonstration (mask 1): what a perfect Actor generates. */
 export function policyTokens(tok: PolicyTokenizer, d: Demonstration): number[] {
-  const r = encodeResponse(tok, d.response, d.observations);
+  const r = demoResponse(tok, d);
   return Array.from(r.ids).filter((_, i) => r.mask[i] === 1);
+}
+
+/** A demonstration's response ids and mask as its sequence writes them (the prompt's entity slots first), and the map. */
+export function demoResponse(tok: PolicyTokenizer, d: Demonstration): { ids: Int32Array; mask: Uint8Array; slots: SlotMap } {
+  const slots = new SlotMap();
+  tok.encode(actorPrompt(d.question.question), slots);
+  return { ...encodeResponse(tok, d.response, d.observations, slots), slots };
 }
 
 /** A script: tokens to emit in order, and what to emit (in order, then <eos>) from the first time the next scripted token is banned. */

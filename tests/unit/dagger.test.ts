@@ -18,7 +18,7 @@ import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
 import { createPolicy } from '../../src/model/policy.ts';
 import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
-import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
+import { type PolicyTokenizer, SlotMap } from '../../src/text/policy-tokenizer.ts';
 import type { LoadedWorld } from '../../src/world/format.ts';
 import { runCli } from './cli-capture.ts';
 import { type ExpertFixture, tinyExpertFixture } from './expert-fixture.ts';
@@ -50,7 +50,7 @@ const multiHop = (): Demonstration => {
 
 /** A Rollout that wrote exactly the expert's demonstration (its tokens, segments and searches). */
 function expertRollout(demo: Demonstration): Rollout {
-  const { ids, mask } = encodeResponse(tok, demo.response, demo.observations);
+  const { ids, mask } = encodeResponse(tok, demo.response, demo.observations, new SlotMap());
   const segments: RolloutSegment[] = [];
   for (let i = 0; i < ids.length; i++) {
     const kind = mask[i] === 1 ? 'policy' : 'information';
@@ -70,6 +70,7 @@ function expertRollout(demo: Demonstration): Rollout {
     logprobs: new Float32Array(ids.length),
     segments,
     response: demo.response,
+    slotNames: [],
     trajectory: parseTrajectory(demo.response),
     answer: demo.answer,
     searches: demo.executed.map((e, i) => ({ query: e.query, passages: e.passages.map((p) => ({ id: p.id, contents: p.contents, score: 1 })), tokens: blocks[i] })),

@@ -7,7 +7,7 @@ import { Tape } from '../../src/engine/tape.ts';
 import type { Backend, Ops } from '../../src/engine/types.ts';
 import { type DecodeChunk, KvDecoder, type PickChunk } from '../../src/model/decoder-cache.ts';
 import {
-  createPolicy, loadPolicy, POLICY_PRESETS, PolicyCheckpointError, policyConfig, policyParameterCount, savePolicy, worldHash,
+  checkpointTokenizerSlots, createPolicy, loadPolicy, POLICY_PRESETS, PolicyCheckpointError, policyBinding, policyConfig, policyParameterCount, savePolicy, worldHash,
 } from '../../src/model/policy.ts';
 import { readSafetensors, writeSafetensors } from '../../src/model/safetensors.ts';
 import { AdamW } from '../../src/engine/optim.ts';
@@ -262,6 +262,25 @@ describe('policy checkpoints', () => {
       expect(await wasm.ops.readF32(q!.value)).toEqual(await ref.ops.readF32(p.value));
     }
     model.dispose();
+    m.dispose();
+  });
+
+  it('records the tokenizer\'s entity slots: saved, read back before loading, and a malformed count refused', async () => {
+    const m = new Transformer(ref.ops, CFG, 3);
+    const slotted = { ...binding, tokenizerSlots: 16 };
+    const bytes = await savePolicy(m, slotted);
+    expect(checkpointTokenizerSlots(bytes, 'ck')).toBe(16);
+    expect(checkpointTokenizerSlots(await savePolicy(m, binding), 'ck')).toBe(0);
+    expect(policyBinding({ hash: 'fnv1a64:aaaa', slots: 16 }, binding.worldHash)).toEqual(slotted);
+    expect(policyBinding({ hash: 'fnv1a64:aaaa', slots: 0 }, binding.worldHash)).toEqual(binding);
+    const loaded = loadPolicy(ref.ops, bytes, 'ck', { expect: slotted });
+    expect(loaded.binding).toEqual(slotted);
+    loaded.model.dispose();
+    await expect(savePolicy(m, binding, { tokenizer_slots: '3' })).rejects.toThrow(/reserved/);
+    const { metadata } = readSafetensors(bytes, 'ck');
+    const bad = writeSafetensors({ w: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }, { ...metadata, tokenizer_slots: 'x1' });
+    expect(() => checkpointTokenizerSlots(bad, 'bad.safetensors')).toThrow(/bad.safetensors: metadata tokenizer_slots must be a non-negative integer/);
+    expect(() => checkpointTokenizerSlots(new Uint8Array(3), 'short')).toThrow(PolicyCheckpointError);
     m.dispose();
   });
 

@@ -12,7 +12,7 @@ import { createBackend, createCpuReferenceBackend } from '../../src/engine/creat
 import type { Backend } from '../../src/engine/types.ts';
 import { KvDecoder } from '../../src/model/decoder-cache.ts';
 import { createPolicy } from '../../src/model/policy.ts';
-import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
+import { type PolicyTokenizer, SlotMap } from '../../src/text/policy-tokenizer.ts';
 import { byPrompt, policyTokens, questionOf, ScriptedModel, tinyWorld } from './agent-fixtures.ts';
 
 let tok: PolicyTokenizer;
@@ -77,7 +77,7 @@ describe('rollout with a scripted policy', () => {
       const d = picked[Math.floor(i / 2)];
       expect(r.questionIndex).toBe(Math.floor(i / 2));
       expect(r.group).toBe(i % 2);
-      const want = encodeResponse(tok, d.response, d.observations);
+      const want = encodeResponse(tok, d.response, d.observations, new SlotMap());
       expect(Array.from(r.ids)).toEqual(Array.from(want.ids));
       expect(Array.from(r.mask)).toEqual(Array.from(want.mask));
       expect(r.response).toBe(tok.normalize(d.response));

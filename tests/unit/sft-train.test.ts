@@ -11,7 +11,7 @@ import { lrAt, sftLossAndGrad, trainSft } from '../../src/agent/sft-train.ts';
 import { formatTagIds } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
-import { createPolicy, loadPolicy, PolicyCheckpointError, worldHash } from '../../src/model/policy.ts';
+import { checkpointTokenizerSlots, createPolicy, loadPolicy, PolicyCheckpointError, worldHash } from '../../src/model/policy.ts';
 import { Transformer } from '../../src/model/transformer.ts';
 import { createBm25Retriever } from '../../src/retrieval/bm25.ts';
 import type { PolicyTokenizer } from '../../src/text/policy-tokenizer.ts';
@@ -304,6 +304,32 @@ describe('cli pretrain', () => {
     const both = await runCli([...args, '--frozen-embeddings', '--init', join(out, 'model.safetensors'), '--out', out]);
     expect(both.code).not.toBe(0);
     expect(both.err).toMatch(/--frozen-embeddings sets how a fresh policy is built; with --init the checkpoint's config decides/);
+  });
+
+  it('--slots N trains with an entity-slot tokenizer that the checkpoint records and eval rebuilds; refused with --init', async () => {
+    const out = temp.make('sft-pretrain-slots-');
+    const args = ['pretrain', '--preset', 'tiny', '--world', worldDir, '--steps', '2', '--questions', '8', '--warmup', '1'];
+    const r = await runCli([...args, '--slots', '16', '--out', out]);
+    expect(r.code).toBe(0);
+    const last = r.last as { entity_slots: number; vocab: number };
+    expect(last.entity_slots).toBe(16);
+    expect(last.vocab).toBe(tok.size + 4 * 16);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('--slots 16');
+    const bytes = readFileSync(join(out, 'model.safetensors'));
+    expect(checkpointTokenizerSlots(bytes, 'model.safetensors')).toBe(16);
+    // Bound to the slot tokenizer: the plain one is refused by name.
+    expect(() => loadPolicy(be.ops, bytes, 'model.safetensors', { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } })).toThrow(/tokenizer/);
+    const ev = await runCli(['eval', '--checkpoint', join(out, 'model.safetensors'), '--world', worldDir, '--split', 'nq', '--limit', '2']);
+    expect(ev.code).toBe(0);
+    expect((ev.last as { n: number }).n).toBe(2);
+    const both = await runCli([...args, '--slots', '16', '--init', join(out, 'model.safetensors'), '--out', out]);
+    expect(both.code).not.toBe(0);
+    expect(both.err).toMatch(/--slots sets the tokenizer of a fresh policy; with --init the checkpoint's tokenizer decides/);
+    for (const bad of ['0', '513', 'x']) {
+      const e = await runCli([...args, '--slots', bad, '--out', out]);
+      expect(e.code, bad).not.toBe(0);
+      expect(e.err).toMatch(/--slots/);
+    }
   });
 
   it('--balance A draws the examples per relation chain (groups and shares in the summary, README command); bad values refused', async () => {
