@@ -43,6 +43,8 @@ export const SHIPPED_CHECKPOINT = 'public/policy/model.safetensors';
 export const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
 /** The world of --world DIR, else the one the model size trains on by default (built in memory, seed 0). */
+const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
 export function loadWorldFor(dir: string | undefined, model: ScheduleName | 'base'): WorldAssets & { source: string } {
   if (dir) {
     const w = readWorld(dir);
@@ -203,7 +205,9 @@ async function run(args: string[]): Promise<number> {
       const m = rec.metrics;
       appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
       appendFileSync(trajPath, trajectoryLines(rec));
-      log(`step ${m.step}/${config.steps}: reward ${m.reward.toFixed(3)} em ${m.em.toFixed(3)} refine ${m.refineRate.toFixed(2)} revisions ${m.revisions} kl ${m.kl.toExponential(2)} ${m.seconds.toFixed(1)} s (${Object.entries(m.phaseSeconds).map(([k, v]) => `${k} ${(v ?? 0).toFixed(1)}`).join(', ')})`);
+      const mem = backend.memory?.();
+      const memNote = mem ? `; memory ${mib(mem.liveBytes)} MiB live of ${mib(mem.heapBytes)} MiB heap` : '';
+      log(`step ${m.step}/${config.steps}: reward ${m.reward.toFixed(3)} em ${m.em.toFixed(3)} refine ${m.refineRate.toFixed(2)} revisions ${m.revisions} kl ${m.kl.toExponential(2)} ${m.seconds.toFixed(1)} s (${Object.entries(m.phaseSeconds).map(([k, v]) => `${k} ${(v ?? 0).toFixed(1)}`).join(', ')})${memNote}`);
       if (m.step % saveEvery === 0 || m.step === config.steps) {
         const id = `step-${String(m.step).padStart(4, '0')}`;
         const s = await saveRunState(trainer, { id, name: `${config.preset} ${id}`, binding: models.binding });

@@ -177,6 +177,16 @@ export interface BackendInfo {
 
 export type BackendEvent = { type: 'lost'; reason: string; message: string };
 
+/** What a backend's memory holds (the cpu backend's WebAssembly memory). */
+export interface MemoryStats {
+  /** Bytes handed out from the bottom so far: live blocks plus free blocks kept for reuse. */
+  heapBytes: number;
+  /** Bytes of the blocks in use (tensors, scratch). */
+  liveBytes: number;
+  /** Size of the memory (it grows on demand up to its limit). */
+  memoryBytes: number;
+}
+
 export interface Backend {
   readonly kind: BackendKind;
   readonly info: BackendInfo;
@@ -187,5 +197,7 @@ export interface Backend {
   logprob(logits: Float32Array, targets: Int32Array, rows: number, vocab: number): Promise<Float32Array>;
   /** Subscribe to backend events (device lost). Returns an unsubscribe function. */
   on(listener: (e: BackendEvent) => void): () => void;
+  /** Where the backend can tell (the wasm cpu backend): what its memory holds now. */
+  memory?(): MemoryStats;
   dispose(): void;
 }

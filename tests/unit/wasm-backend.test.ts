@@ -6,6 +6,35 @@ import { acquireRuntime, releaseRuntime, takeFromLarger } from '../../src/engine
 import { ShapeError } from '../../src/engine/errors.ts';
 import { Rng } from '../../src/engine/rng.ts';
 
+describe('memory stats of the cpu backend', () => {
+  it('count live blocks by size class: up on alloc, down on release, heap only up', async () => {
+    const be = await createBackend('cpu', { threads: 1 });
+    try {
+      const m0 = be.memory?.();
+      if (!m0) throw new Error('the wasm cpu backend reports its memory');
+      const t = be.ops.tensor(new Float32Array(5000), [5000]); // 20000 bytes: the 32 KiB class
+      const m1 = be.memory?.() as typeof m0;
+      expect(m1.liveBytes - m0.liveBytes).toBe(32768);
+      expect(m1.heapBytes).toBeGreaterThanOrEqual(m0.heapBytes);
+      expect(m1.memoryBytes).toBeGreaterThanOrEqual(m1.heapBytes);
+      be.ops.dispose(t);
+      const m2 = be.memory?.() as typeof m0;
+      expect(m2.liveBytes).toBe(m0.liveBytes);
+      expect(m2.heapBytes).toBe(m1.heapBytes);
+      // Reused from the free list: live again, the heap does not grow.
+      const u = be.ops.tensor(new Float32Array(6000), [6000]);
+      expect((be.memory?.() as typeof m0).heapBytes).toBe(m1.heapBytes);
+      expect((be.memory?.() as typeof m0).liveBytes).toBe(m1.liveBytes);
+      be.ops.dispose(u);
+    } finally {
+      be.dispose();
+    }
+    const plain = createCpuReferenceBackend();
+    expect(plain.memory).toBeUndefined();
+    plain.dispose();
+  });
+});
+
 describe('allocator fallback when the memory cannot grow (takeFromLarger)', () => {
   it('halves the smallest larger free power-of-two block down to the request, the halves to their free lists', () => {
     const MiB = 2 ** 20;

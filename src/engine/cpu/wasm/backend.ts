@@ -21,7 +21,7 @@ export async function createWasmCpuBackend(opts: WasmCpuOptions = {}): Promise<B
   if (threads !== 1 && threads !== 2) throw new Error(`cpu backend: threads must be 1 or 2, got ${String(threads)}`);
   const rt = await acquireRuntime(threads);
   let disposed = false;
-  return makeBackend(
+  const backend = makeBackend(
     createWasmOps(rt),
     { kind: 'cpu', adapter: `${WASM_ADAPTER_PREFIX}, ${rt.threadNote}`, fallbackReason: '' },
     new EventHub(),
@@ -31,4 +31,5 @@ export async function createWasmCpuBackend(opts: WasmCpuOptions = {}): Promise<B
       releaseRuntime(rt, threads);
     },
   );
+  return Object.assign(backend, { memory: () => rt.memoryStats() });
 }

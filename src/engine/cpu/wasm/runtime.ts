@@ -3,7 +3,7 @@
 // (shared) memory that shares the chunks of the large kernels. One runtime per thread count is shared by every backend
 // created in a realm (reference counted), so tests that create many backends start one helper, not many.
 import { ShapeError } from '../../errors.ts';
-import type { DType } from '../../types.ts';
+import type { DType, MemoryStats } from '../../types.ts';
 import {
   ARG_SLOTS, CTRL_CHUNK, CTRL_COUNT, CTRL_DONE, CTRL_END, CTRL_ERROR, CTRL_FN, CTRL_JOB, CTRL_NARGS, CTRL_NEXT,
   CTRL_NOFF, CTRL_OFF, CTRL_START, CTRL_STATE, CTRL_TOTAL, CTRL_WORDS, MAX_ARGS, MAX_OFFSETS, TAG_MASK, type HelperHandle,
@@ -75,6 +75,8 @@ export function takeFromLarger(freeLists: Map<number, number[]>, cls: number): n
   return ptr;
 }
 
+const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
 export interface ThreadMode {
   threads: 1 | 2;
   /** Why one thread when two were wanted; empty with two threads or when one was asked for. */
@@ -123,6 +125,8 @@ export class WasmRuntime {
   private u32v!: Uint32Array;
   private f64v!: Float64Array;
   private top: number;
+  /** Bytes of the blocks handed out and not released (size classes, so a little above the tensors' bytes). */
+  private live = 0;
   private readonly freeLists = new Map<number, number[]>();
   private readonly registry: FinalizationRegistry<{ ptr: number; bytes: number }>;
   /** gemm scratch of the calling thread [0] and the helper [1]. */
@@ -243,8 +247,9 @@ export class WasmRuntime {
       try {
         this.memory.grow(need);
       } catch {
+        const st = this.memoryStats();
         throw new ShapeError(
-          `cpu (wasm): out of memory: ${((end / 2 ** 20) | 0)} MiB needed, the WebAssembly memory cannot grow past ${((have / 2 ** 20) | 0)} MiB; dispose unused tensors`,
+          `cpu (wasm): out of memory: ${mib(end)} MiB needed, the WebAssembly memory cannot grow past ${mib(have)} MiB (live blocks ${mib(st.liveBytes)} MiB, free blocks ${mib(st.heapBytes - st.liveBytes)} MiB of other sizes); dispose unused tensors`,
         );
       }
     }
@@ -257,7 +262,10 @@ export class WasmRuntime {
     if (bytes <= 0) return 0;
     const cls = sizeClass(bytes);
     const list = this.freeLists.get(cls);
-    if (list && list.length > 0) return list.pop() as number;
+    if (list && list.length > 0) {
+      this.live += cls;
+      return list.pop() as number;
+    }
     const ptr = this.top;
     try {
       this.ensure(ptr + cls);
@@ -265,10 +273,17 @@ export class WasmRuntime {
       // Free lists never merge: before giving up, serve the request from a larger class's free block.
       const reused = takeFromLarger(this.freeLists, cls);
       if (reused === null) throw e;
+      this.live += cls;
       return reused;
     }
     this.top = ptr + cls;
+    this.live += cls;
     return ptr;
+  }
+
+  /** Heap handed out from the top so far, blocks live in it, and the memory's size (bytes). */
+  memoryStats(): MemoryStats {
+    return { heapBytes: this.top, liveBytes: this.live, memoryBytes: this.memory.buffer.byteLength };
   }
 
   release(ptr: number, bytes: number): void {
@@ -277,6 +292,7 @@ export class WasmRuntime {
     let list = this.freeLists.get(cls);
     if (!list) this.freeLists.set(cls, (list = []));
     list.push(ptr);
+    this.live -= cls;
   }
 
   /** Frees `ptr` when `owner` is garbage-collected without dispose(). */
