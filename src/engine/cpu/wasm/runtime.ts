@@ -9,13 +9,13 @@ import {
   CTRL_NOFF, CTRL_OFF, CTRL_START, CTRL_STATE, CTRL_TOTAL, CTRL_WORDS, MAX_ARGS, MAX_OFFSETS, TAG_MASK, type HelperHandle,
   isNode, startHelper,
 } from './helper.ts';
+import { BlockAllocator } from './allocator.ts';
 import { type KernelName, type Kernels, THREADED_KERNELS, kernelModule } from './kernels.ts';
 
 const PAGE = 65536;
 /** Wasm32 limit: 4 GiB. */
 const MAX_PAGES = 65536;
 const INITIAL_PAGES = 160;
-const ALIGN = 64;
 /** How long the helper polls for the next job before it sleeps (ops of a training step come back to back). */
 const HELPER_SPIN_MS = 0.05;
 
@@ -37,42 +37,6 @@ export function setParallelMin(values: Partial<typeof PARALLEL_MIN>): typeof PAR
   const prev = { ...PARALLEL_MIN };
   Object.assign(PARALLEL_MIN, values);
   return prev;
-}
-
-/**
- * Blocks up to this size are sized exactly (multiples of ALIGN); larger ones round up to a power of two. Free lists
- * never merge, so every distinct class keeps its own high-water mark: with a class per quarter octave a training run
- * (rollouts, judge and update micro-batches of ever-different shapes) spread ~12 MiB of live tensors over ~470 MiB of
- * free blocks in 20 tiny steps and a `small` run outgrew the 4 GiB memory in 6; whole octaves bound the classes.
- */
-const SMALL_BLOCK = 4096;
-
-/** Bytes of a block of `bytes`: 64-byte granules up to SMALL_BLOCK, then the next power of two. */
-function sizeClass(bytes: number): number {
-  const b = Math.ceil(bytes / ALIGN) * ALIGN;
-  if (b <= SMALL_BLOCK) return b;
-  return 2 ** Math.ceil(Math.log2(b));
-}
-
-/**
- * When the memory cannot grow: a free block of the smallest larger class that has one, for a request of class `cls`.
- * Power-of-two blocks are halved down to `cls` (the halves go to their own free lists, so nothing is lost); a
- * request of a small class gets the larger block whole (its slack stays unused until the block returns, as `cls`).
- * Null when no larger class has a free block.
- */
-export function takeFromLarger(freeLists: Map<number, number[]>, cls: number): number | null {
-  let best = 0;
-  for (const [c, list] of freeLists) if (c > cls && list.length > 0 && (best === 0 || c < best)) best = c;
-  if (best === 0) return null;
-  const ptr = (freeLists.get(best) as number[]).pop() as number;
-  if (cls > SMALL_BLOCK) {
-    for (let c = best / 2; c >= cls; c /= 2) {
-      let list = freeLists.get(c);
-      if (!list) freeLists.set(c, (list = []));
-      list.push(ptr + c);
-    }
-  }
-  return ptr;
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
@@ -124,10 +88,8 @@ export class WasmRuntime {
   private i32v!: Int32Array;
   private u32v!: Uint32Array;
   private f64v!: Float64Array;
-  private top: number;
-  /** Bytes of the blocks handed out and not released (size classes, so a little above the tensors' bytes). */
-  private live = 0;
-  private readonly freeLists = new Map<number, number[]>();
+  /** Addresses of the tensors' blocks (allocator.ts). */
+  private readonly blocks: BlockAllocator;
   private readonly registry: FinalizationRegistry<{ ptr: number; bytes: number }>;
   /** gemm scratch of the calling thread [0] and the helper [1]. */
   readonly work: number[] = [];
@@ -156,8 +118,8 @@ export class WasmRuntime {
       this.ctrl = new Int32Array(ctrl);
       this.args = new Float64Array(args);
     }
-    this.top = Math.ceil(Math.max(this.k.heapBase(), 1024) / ALIGN) * ALIGN;
     this.refreshViews();
+    this.blocks = new BlockAllocator(Math.max(this.k.heapBase(), 1024), (end) => this.ensure(end));
     this.registry = new FinalizationRegistry(({ ptr, bytes }) => {
       if (!this.closed) this.release(ptr, bytes);
     });
@@ -247,9 +209,9 @@ export class WasmRuntime {
       try {
         this.memory.grow(need);
       } catch {
-        const st = this.memoryStats();
+        const st = this.blocks.stats();
         throw new ShapeError(
-          `cpu (wasm): out of memory: ${mib(end)} MiB needed, the WebAssembly memory cannot grow past ${mib(have)} MiB (live blocks ${mib(st.liveBytes)} MiB, free blocks ${mib(st.heapBytes - st.liveBytes)} MiB of other sizes); dispose unused tensors`,
+          `cpu (wasm): out of memory: ${mib(end)} MiB needed, the WebAssembly memory cannot grow past ${mib(have)} MiB (live blocks ${mib(st.live)} MiB; free ${mib(st.freeLarge)} MiB in ${st.regions} regions, none large enough); dispose unused tensors`,
         );
       }
     }
@@ -260,39 +222,18 @@ export class WasmRuntime {
   alloc(bytes: number): number {
     if (this.closed) throw new ShapeError('cpu (wasm): this backend was disposed');
     if (bytes <= 0) return 0;
-    const cls = sizeClass(bytes);
-    const list = this.freeLists.get(cls);
-    if (list && list.length > 0) {
-      this.live += cls;
-      return list.pop() as number;
-    }
-    const ptr = this.top;
-    try {
-      this.ensure(ptr + cls);
-    } catch (e) {
-      // Free lists never merge: before giving up, serve the request from a larger class's free block.
-      const reused = takeFromLarger(this.freeLists, cls);
-      if (reused === null) throw e;
-      this.live += cls;
-      return reused;
-    }
-    this.top = ptr + cls;
-    this.live += cls;
-    return ptr;
+    return this.blocks.alloc(bytes);
   }
 
   /** Heap handed out from the top so far, blocks live in it, and the memory's size (bytes). */
   memoryStats(): MemoryStats {
-    return { heapBytes: this.top, liveBytes: this.live, memoryBytes: this.memory.buffer.byteLength };
+    const st = this.blocks.stats();
+    return { heapBytes: st.top, liveBytes: st.live, memoryBytes: this.memory.buffer.byteLength };
   }
 
   release(ptr: number, bytes: number): void {
     if (bytes <= 0 || this.closed) return;
-    const cls = sizeClass(bytes);
-    let list = this.freeLists.get(cls);
-    if (!list) this.freeLists.set(cls, (list = []));
-    list.push(ptr);
-    this.live -= cls;
+    this.blocks.release(ptr, bytes);
   }
 
   /** Frees `ptr` when `owner` is garbage-collected without dispose(). */
@@ -306,7 +247,7 @@ export class WasmRuntime {
 
   /** Bytes handed out from the top of memory so far (for tests and diagnostics). */
   get highWater(): number {
-    return this.top;
+    return this.blocks.stats().top;
   }
 
   // ---- threads ---------------------------------------------------------------------------------------------------
@@ -417,7 +358,7 @@ export class WasmRuntime {
       this.helper.terminate();
     }
     this.helper = null;
-    this.freeLists.clear();
+    this.blocks.clear();
   }
 }
 
