@@ -10,7 +10,7 @@ import { buildWorldTokenizer } from '../../src/agent/sft-data.ts';
 import { POLICY_FILE, SHIPPED_POLICY_DIR } from '../../src/cli/pretrain.ts';
 import { createBackend } from '../../src/engine/create.ts';
 import type { Backend } from '../../src/engine/types.ts';
-import { loadPolicy, POLICY_PRESETS, worldHash } from '../../src/model/policy.ts';
+import { checkpointTokenizerSlots, loadPolicy, policyBinding, POLICY_PRESETS, worldHash } from '../../src/model/policy.ts';
 import { buildWorld } from '../../src/world/build.ts';
 import { corpusRecords } from '../../src/world/format.ts';
 import { loadSources } from '../../src/world/sources.ts';
@@ -28,20 +28,27 @@ beforeAll(async () => {
 afterAll(() => be?.dispose());
 
 describe('shipped policy', () => {
-  it('loads against the default world and answers a dev question format-validly', async () => {
+  it('loads against the default world (its tokenizer with the entity slots the file names) and answers dev questions', async () => {
     const corpus = corpusRecords(world);
-    const tok = buildWorldTokenizer(corpus, SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p])));
     const path = join(SHIPPED_POLICY_DIR, POLICY_FILE);
-    const loaded = loadPolicy(be.ops, readFileSync(path), path, { expect: { tokenizerHash: tok.hash, worldHash: worldHash(corpus) } });
+    const bytes = readFileSync(path);
+    // The checkpoint names its tokenizer's entity slots; the rest of the tokenizer is the world's.
+    const slots = checkpointTokenizerSlots(bytes, path);
+    expect(slots).toBe(128);
+    const tok = buildWorldTokenizer(corpus, SPLITS.flatMap((s) => PARTS.flatMap((p) => world.questions[s][p])), { slots });
+    const loaded = loadPolicy(be.ops, bytes, path, { expect: policyBinding(tok, worldHash(corpus)) });
     try {
       expect(loaded.metadata.preset).toBe('small');
       const { vocab: _v, ...shape } = loaded.config;
       expect(shape).toEqual({ ...POLICY_PRESETS.small });
-      const q = world.questions.nq.dev[0];
-      const { rows } = await evaluateActor(loaded.model, tok, bm25PassageRetriever(corpus), [q], { slots: 1 });
-      expect(rows[0].formatValid).toBe(true);
-      expect(rows[0].answer).not.toBeNull();
-      expect(rows[0].searches).toBeGreaterThanOrEqual(1);
+      // The first 10 NQ-like dev questions (the checkpoint's measured format validity there is 0.88 over 100, EM 0.24).
+      const qs = world.questions.nq.dev.slice(0, 10);
+      const { rows } = await evaluateActor(loaded.model, tok, bm25PassageRetriever(corpus), qs, { slots: 4 });
+      expect(rows.filter((r) => r.formatValid).length).toBeGreaterThanOrEqual(7);
+      expect(rows.filter((r) => r.searches >= 1).length).toBeGreaterThanOrEqual(7);
+      expect(rows.some((r) => r.em === 1)).toBe(true);
+      // Names come back from their slots: answers are text, never a slot placeholder.
+      for (const r of rows) expect(r.answer ?? '').not.toMatch(/@\d/);
     } finally {
       loaded.model.dispose();
     }
