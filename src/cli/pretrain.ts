@@ -48,8 +48,8 @@ export const PRETRAIN_USAGE = [
   '  token shift, each position also reads its S previous tokens (src/model/transformer.ts; default: the preset\'s,',
   '  2 for small and base, 0 for tiny). --frozen-embeddings keeps the token embedding at its random initialization, in',
   '  this run and in GRPO from its checkpoint (TransformerConfig.frozenEmbeddings; refused with --init, which keeps the',
-  '  checkpoint\'s). --slots N (1..512): a tokenizer with N entity slots: names (capitalized words whose lowercase is no',
-  '  piece) are written as @0, @1, ... in order of first appearance in each sequence, so that an answer read in a',
+  '  checkpoint\'s). --slots N (1..512): a tokenizer with N entity slots: names (the passages\' proper nouns, in any',
+  '  case) are written as @0, @1, ... in order of first appearance in each sequence, so that an answer read in a',
   '  passage is written with ids every demonstration trains (src/text/policy-tokenizer.ts; the checkpoint records N and',
   '  eval and train rebuild that tokenizer; refused with --init). --balance A (0..1): draw the Actor, judge and trim examples per relation chain of their question',
   '  with probability ~ count^A (0: every relation alike; default: plain passes over the data, dominated by two relations',
@@ -162,7 +162,7 @@ async function run(args: string[]): Promise<number> {
   const world = loadWorldOrDefault(option(args, 'world'), log);
   const init = option(args, 'init');
   const initBytes = init !== undefined ? readFileSync(init) : undefined;
-  const tokSlots = init !== undefined && initBytes ? checkpointTokenizerSlots(initBytes, init) : slots;
+  const tokSlots = init !== undefined && initBytes !== undefined ? checkpointTokenizerSlots(initBytes, init) : slots;
   const tok: PolicyTokenizer = buildWorldTokenizer(world.corpus, world.all, { slots: tokSlots });
   const wHash = worldHash(world.corpus);
   // Interleave the training splits so a --questions limit keeps both (one-hop and multi-hop).
