@@ -28,7 +28,7 @@
 //   tokenizer = the policy tokenizer's hash, world = worldHash(corpus) of the world it was trained on,
 //   plus any caller extras (step, preset, role, ...).
 // Loading checks format, config, tokenizer and world, in that order, and names the one that differs.
-import { writeSafetensors, readSafetensors, type TensorToWrite, floatData, expectShapes, SafetensorsError } from './safetensors.ts';
+import { writeSafetensors, parseSafetensors, readSafetensors, type TensorToWrite, floatData, expectShapes, SafetensorsError } from './safetensors.ts';
 import { MAX_SHIFT, parameterCount, shiftOf, Transformer, type TransformerConfig, type TransformerInit } from './transformer.ts';
 import type { Ops } from '../engine/types.ts';
 import { fnv1a64 } from '../text/policy-vocab.ts';
@@ -90,7 +90,8 @@ function parseSlots(value: string | undefined, source: string): number {
 export function checkpointTokenizerSlots(bytes: Uint8Array | ArrayBuffer, source: string): number {
   let md: Record<string, string>;
   try {
-    md = readSafetensors(bytes, source).metadata;
+    // The header only: the tensors are decoded once, by loadPolicy.
+    md = parseSafetensors(bytes, source).metadata;
   } catch (e) {
     throw new PolicyCheckpointError('format', `policy checkpoint ${source}: ${e instanceof Error ? e.message : String(e)}`);
   }

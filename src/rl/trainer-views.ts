@@ -23,11 +23,11 @@ export function questionView(q: SplitQuestion): QuestionView {
 
 /**
  * The text one id adds (spacing included, as the tokenizer decodes it before normalization); an entity slot shows
- * its name from `slotNames` (the rollout's), as "@k" without one.
+ * its name from `slots` (the rollout's map), as "@k" without one.
  */
-export function tokenText(tok: PolicyTokenizer, id: number, slotNames: readonly string[] = []): string {
+export function tokenText(tok: PolicyTokenizer, id: number, slots?: SlotMap): string {
   if (tok.isSlot(id)) {
-    const t = tok.slotText(id, new SlotMap(slotNames));
+    const t = tok.slotText(id, slots);
     if (t !== null) return t;
   }
   // decodeText is the tokenizer's private per-id table; bracket access reads it without widening its API.
@@ -63,9 +63,10 @@ function stepRanges(r: Rollout): { start: number; end: number }[] {
 }
 
 export function trajectoryView(tok: PolicyTokenizer, r: Rollout, meta: TrajectoryMeta): TrajectoryView {
+  const slots = new SlotMap(r.slotNames);
   const tokens: TokenView[] = Array.from(r.ids, (id, i) => ({
     id,
-    text: tokenText(tok, id, r.slotNames),
+    text: tokenText(tok, id, slots),
     policy: r.mask[i] ? 1 : 0,
     logprob: r.mask[i] ? r.logprobs[i] : 0,
   }));

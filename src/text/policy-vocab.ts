@@ -361,7 +361,7 @@ export function parsePolicyVocab(json: string, source = 'policy vocab'): PolicyV
     throw new PolicyVocabError(`${source}: "nameWords" must be an array of lowercase words`);
   const nameWords = names as string[];
   if (slots === 0 && nameWords.length > 0) throw new PolicyVocabError(`${source}: "nameWords" is given but "slots" is 0`);
-  const ids = PIECE_BASE + pieces.length + IDS_PER_SLOT * slots;
+  const ids = vocabSize({ pieces, slots });
   if (typeof r.size === 'number' && r.size !== ids)
     throw new PolicyVocabError(`${source}: size ${r.size} does not match ${ids} ids (specials + 256 bytes + pieces${slots > 0 ? ` + ${IDS_PER_SLOT} per slot` : ''})`);
   const hash = vocabHash(NORMALIZATION, SPECIAL_TOKENS, pieces, slots, nameWords);
